@@ -1,0 +1,115 @@
+//! Argument parsing and output formatting. Every command calls into the library; this layer only
+//! parses flags, prints and chooses the exit code.
+
+use std::io::{self, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+use runtime_kit::matrix::{DEFAULT_PATH, Matrix};
+
+mod lifecycle;
+mod next;
+mod query;
+mod table;
+mod validate;
+
+/// Release matrix, policy, Dockerfile generation, lint, builds and registry tooling for an Airflow
+/// Runtime image distribution.
+#[derive(Debug, Parser)]
+#[command(name = "runtime-kit", version, about, propagate_version = true)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Check runtime-matrix.toml: grammar, parity, dates, release policy.
+    Validate(validate::Args),
+    /// Maintenance dates and support status of each series (or release).
+    Lifecycle(lifecycle::Args),
+    /// Ask the matrix: Airflow of a Runtime, Runtimes of an Airflow, newest, upgrade checks.
+    Query(query::Args),
+    /// The version the release policy requires next.
+    Next(next::Args),
+}
+
+/// `--matrix PATH`, shared by every command that reads the matrix.
+#[derive(Debug, clap::Args)]
+pub struct MatrixArg {
+    /// The release matrix.
+    #[arg(long, value_name = "PATH", default_value = DEFAULT_PATH, global = true)]
+    matrix: PathBuf,
+}
+
+impl MatrixArg {
+    /// Loads and validates the matrix.
+    pub fn load(&self) -> anyhow::Result<Matrix> {
+        Matrix::load(&self.matrix).map_err(|e| anyhow::anyhow!("{e}"))
+    }
+}
+
+/// Output format of commands that print data.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// Aligned columns for people.
+    #[default]
+    Table,
+    /// JSON for programs.
+    Json,
+}
+
+/// A command's outcome that is not an error but still sets the exit code (e.g. a failed check).
+pub struct Outcome(pub ExitCode);
+
+/// Parses the arguments, runs the command and maps the result to an exit code: 0 success,
+/// 1 a check found problems, 2 an error (bad input, I/O).
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(Outcome(code)) => code,
+        Err(e) => {
+            if is_broken_pipe(&e) {
+                return ExitCode::SUCCESS;
+            }
+            let _ = writeln!(io::stderr(), "error: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn run(cli: Cli) -> anyhow::Result<Outcome> {
+    match cli.command {
+        Command::Validate(a) => validate::run(a),
+        Command::Lifecycle(a) => lifecycle::run(a),
+        Command::Query(a) => query::run(a),
+        Command::Next(a) => next::run(a),
+    }
+}
+
+fn is_broken_pipe(e: &anyhow::Error) -> bool {
+    e.chain().any(|c| {
+        c.downcast_ref::<io::Error>()
+            .is_some_and(|io| io.kind() == io::ErrorKind::BrokenPipe)
+    })
+}
+
+/// Writes `value` as pretty JSON and a newline to stdout.
+pub fn print_json<T: serde::Serialize>(value: &T) -> anyhow::Result<()> {
+    let mut out = io::stdout().lock();
+    serde_json::to_writer_pretty(&mut out, value)?;
+    writeln!(out)?;
+    Ok(())
+}
+
+/// Success, exit code 0.
+pub fn ok() -> anyhow::Result<Outcome> {
+    Ok(Outcome(ExitCode::SUCCESS))
+}
+
+/// A check found problems: exit code 1.
+pub fn failed() -> anyhow::Result<Outcome> {
+    Ok(Outcome(ExitCode::from(1)))
+}

@@ -1,0 +1,140 @@
+//! `runtime-kit query`.
+
+use std::io::Write;
+
+use jiff::civil::Date;
+use runtime_kit::model::{RuntimeVersion, SeriesKey, VersionSpec};
+use runtime_kit::query::{self, Scope};
+
+use super::table::Table;
+use super::{Format, MatrixArg, Outcome, failed, ok, print_json};
+
+/// Ask the matrix.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    #[command(flatten)]
+    matrix: MatrixArg,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t, global = true)]
+    format: Format,
+    #[command(subcommand)]
+    question: Question,
+}
+
+#[derive(Debug, clap::Subcommand)]
+enum Question {
+    /// The Airflow version a Runtime version carries.
+    Airflow {
+        /// Runtime version, e.g. 5.0.6.
+        runtime: RuntimeVersion,
+    },
+    /// The Runtime versions that carry an Airflow version, series or range.
+    Runtimes {
+        /// `2.3.3`, `2.3` or a PEP 440 range such as `>=2.3,<2.5`.
+        airflow: VersionSpec,
+    },
+    /// The newest non-yanked Runtime, overall, of a major or for an Airflow version.
+    Latest {
+        /// Only this major series.
+        #[arg(long, conflicts_with = "airflow")]
+        major: Option<u64>,
+        /// Only releases whose Airflow is in this version, series or range.
+        #[arg(long)]
+        airflow: Option<VersionSpec>,
+    },
+    /// Whether upgrading from one Runtime to another needs attention (exit 1 if so).
+    Upgrade {
+        /// Current Runtime version.
+        from: RuntimeVersion,
+        /// Target Runtime version.
+        to: RuntimeVersion,
+        /// Also check the target is maintained on this day.
+        #[arg(long, value_name = "YYYY-MM-DD")]
+        on: Option<Date>,
+    },
+}
+
+pub fn run(args: Args) -> anyhow::Result<Outcome> {
+    let matrix = args.matrix.load()?;
+    let mut out = std::io::stdout().lock();
+    match args.question {
+        Question::Airflow { runtime } => {
+            let Some(airflow) = query::airflow_of(&matrix, &runtime) else {
+                anyhow::bail!("{runtime} is not a release in {}", matrix.path().display());
+            };
+            match args.format {
+                Format::Json => {
+                    print_json(&serde_json::json!({"runtime": runtime, "airflow": airflow}))?
+                }
+                Format::Table => writeln!(out, "{airflow}")?,
+            }
+        }
+        Question::Runtimes { airflow } => {
+            let found = query::runtimes_for(&matrix, &airflow);
+            match args.format {
+                Format::Json => print_json(&serde_json::json!({
+                    "airflow": airflow.to_string(),
+                    "runtimes": found.iter().map(|r| serde_json::json!({
+                        "version": r.version, "airflow": r.airflow, "releaseDate": r.date, "yanked": r.is_yanked(),
+                    })).collect::<Vec<_>>(),
+                }))?,
+                Format::Table => {
+                    let mut t = Table::new(["RUNTIME", "AIRFLOW", "RELEASED", "YANKED"]);
+                    for r in &found {
+                        t.row([
+                            r.version.to_string(),
+                            r.airflow.to_string(),
+                            r.date.to_string(),
+                            if r.is_yanked() {
+                                "yes".into()
+                            } else {
+                                String::new()
+                            },
+                        ]);
+                    }
+                    t.print()?;
+                }
+            }
+            if found.is_empty() {
+                return failed();
+            }
+        }
+        Question::Latest { major, airflow } => {
+            let scope = match (major, airflow) {
+                (Some(m), _) => Scope::Series(SeriesKey::Major(m)),
+                (None, Some(spec)) => Scope::Airflow(spec),
+                (None, None) => Scope::All,
+            };
+            let Some(r) = query::latest(&matrix, &scope) else {
+                anyhow::bail!("no non-yanked release matches");
+            };
+            match args.format {
+                Format::Json => print_json(
+                    &serde_json::json!({"runtime": r.version, "airflow": r.airflow, "releaseDate": r.date}),
+                )?,
+                Format::Table => writeln!(out, "{}", r.version)?,
+            }
+        }
+        Question::Upgrade { from, to, on } => {
+            let issues = query::upgrade_check(&matrix, &from, &to, on);
+            match args.format {
+                Format::Json => print_json(&serde_json::json!({
+                    "from": from, "to": to, "ok": issues.is_empty(), "issues": issues,
+                    "messages": issues.iter().map(ToString::to_string).collect::<Vec<_>>(),
+                }))?,
+                Format::Table => {
+                    if issues.is_empty() {
+                        writeln!(out, "{from} -> {to}: ok")?;
+                    }
+                    for i in &issues {
+                        writeln!(out, "{from} -> {to}: {i}")?;
+                    }
+                }
+            }
+            if !issues.is_empty() {
+                return failed();
+            }
+        }
+    }
+    ok()
+}

@@ -1,0 +1,38 @@
+//! # runtime-kit
+//!
+//! The toolkit behind an Airflow distribution image (the *Runtime*). The modules follow the path a
+//! release takes:
+//!
+//! 1. [`matrix`]: load and validate `runtime-matrix.toml`, the release history;
+//! 2. [`model`]: the typed values it is made of (Runtime versions, image tags, PEP 440 pins);
+//! 3. [`policy`]: the release policy (next version, parity) and the lifecycle policy;
+//! 4. [`query`]: questions other tools ask of the matrix;
+//!
+//! The library builds without default features (no CLI, async runtime or HTTP stack), so other
+//! crates can import the version rules cheaply:
+//!
+//! ```
+//! use runtime_kit::matrix::Matrix;
+//! use runtime_kit::model::RuntimeVersion;
+//!
+//! let matrix = Matrix::from_str_named(r#"
+//! schema = 1
+//! [defaults]
+//! debian = "bullseye"
+//! [series.5]
+//! channel = "stable"
+//! python = "3.9"
+//! [[release]]
+//! version = "5.0.6"
+//! airflow = "2.3.3"
+//! date = 2022-07-21
+//! "#, "example.toml").unwrap();
+//! let v: RuntimeVersion = "5.0.6".parse().unwrap();
+//! assert_eq!(matrix.release(&v).unwrap().airflow.to_string(), "2.3.3");
+//! ```
+#![forbid(unsafe_code)]
+
+pub mod matrix;
+pub mod model;
+pub mod policy;
+pub mod query;

@@ -1,0 +1,505 @@
+//! From TOML text to a typed [`Matrix`]: every value parsed once, each error with its place.
+
+use std::collections::BTreeMap;
+use std::ops::Range;
+use std::path::Path;
+use std::str::FromStr;
+
+use jiff::civil::Date;
+use serde::Deserialize;
+use toml::Spanned;
+
+use super::error::SourceMap;
+use super::validate::{self, ReleaseSpans};
+use super::{
+    Channel, Defaults, Matrix, MatrixErrors, PackageIndex, PolicyException, Release, Series,
+};
+use crate::model::{
+    DebianRelease, Digest, PackageName, PackageSet, ParseError, PythonVersion, RuntimeVersion,
+    SeriesKey,
+};
+
+/// The schema version this code reads.
+pub const SCHEMA: i64 = 1;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+struct RawMatrix {
+    schema: Spanned<i64>,
+    #[serde(default)]
+    defaults: RawDefaults,
+    #[serde(default)]
+    indexes: BTreeMap<String, Spanned<RawIndex>>,
+    #[serde(default)]
+    policy: RawPolicy,
+    #[serde(default)]
+    series: BTreeMap<Spanned<String>, Spanned<RawSeries>>,
+    #[serde(default)]
+    base_images: BTreeMap<Spanned<String>, Spanned<String>>,
+    #[serde(default)]
+    release: Vec<Spanned<RawRelease>>,
+}
+
+#[derive(Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+struct RawDefaults {
+    debian: Option<Spanned<String>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+struct RawIndex {
+    url: Spanned<String>,
+    #[serde(default)]
+    packages: Vec<Spanned<String>>,
+}
+
+#[derive(Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+struct RawPolicy {
+    #[serde(default)]
+    exceptions: Vec<Spanned<RawException>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+struct RawException {
+    release: Spanned<String>,
+    reason: Spanned<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+struct RawSeries {
+    channel: Spanned<String>,
+    python: Option<Spanned<String>>,
+    end_of_maintenance: Option<Spanned<toml::value::Datetime>>,
+    end_of_basic_support: Option<Spanned<toml::value::Datetime>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+struct RawRelease {
+    version: Spanned<String>,
+    airflow: Spanned<String>,
+    date: Spanned<toml::value::Datetime>,
+    python: Option<Spanned<String>>,
+    #[serde(default)]
+    python_variants: Vec<Spanned<String>>,
+    slim: Option<Spanned<bool>>,
+    debian: Option<Spanned<String>>,
+    yanked: Option<Spanned<bool>>,
+    yanked_reason: Option<Spanned<String>>,
+    #[serde(default)]
+    packages: BTreeMap<Spanned<String>, Spanned<String>>,
+    slim_packages: Option<Spanned<BTreeMap<Spanned<String>, Spanned<String>>>>,
+}
+
+/// Collects conversion errors so one run reports every bad value, not just the first.
+pub(super) struct Collector<'a> {
+    pub(super) map: &'a SourceMap,
+    pub(super) errors: Vec<super::MatrixError>,
+}
+
+impl Collector<'_> {
+    pub(super) fn push(&mut self, span: &Range<usize>, message: impl Into<String>) {
+        self.errors.push(self.map.error(span, message));
+    }
+
+    fn parse<T: FromStr<Err = ParseError>>(
+        &mut self,
+        what: &str,
+        raw: &Spanned<String>,
+    ) -> Option<T> {
+        match raw.get_ref().parse() {
+            Ok(v) => Some(v),
+            Err(e) => {
+                self.push(&raw.span(), format!("{what}: {e}"));
+                None
+            }
+        }
+    }
+
+    fn date(&mut self, what: &str, raw: &Spanned<toml::value::Datetime>) -> Option<Date> {
+        let dt = raw.get_ref();
+        let expected = "expected a date like 2022-07-21";
+        match (dt.date, dt.time, dt.offset) {
+            (Some(d), None, None) => match Date::new(d.year as i16, d.month as i8, d.day as i8) {
+                Ok(date) => Some(date),
+                Err(_) => {
+                    self.push(
+                        &raw.span(),
+                        format!("{what}: {dt} is not a day of the calendar; {expected}"),
+                    );
+                    None
+                }
+            },
+            _ => {
+                self.push(
+                    &raw.span(),
+                    format!("{what}: {dt} is not a plain date; {expected}"),
+                );
+                None
+            }
+        }
+    }
+
+    fn packages(
+        &mut self,
+        what: &str,
+        raw: &BTreeMap<Spanned<String>, Spanned<String>>,
+    ) -> PackageSet {
+        let mut set = PackageSet::new();
+        for (name, version) in raw {
+            let Some(n) = self.parse::<PackageName>(&format!("{what} name"), name) else {
+                continue;
+            };
+            if n.as_str() != name.get_ref() {
+                self.push(
+                    &name.span(),
+                    format!(
+                        "{what}: write package {:?} in its normalised form {:?}",
+                        name.get_ref(),
+                        n.as_str()
+                    ),
+                );
+                continue;
+            }
+            if n.as_str() == "apache-airflow" {
+                self.push(
+                    &name.span(),
+                    format!("{what}: apache-airflow is pinned by the release's `airflow` key, not in its packages; a release carries exactly one Airflow version"),
+                );
+                continue;
+            }
+            let Some(v) = self.parse(&format!("{what} {n}"), version) else {
+                continue;
+            };
+            set.insert(n, v);
+        }
+        set
+    }
+}
+
+/// Parses and validates matrix text.
+pub(super) fn parse(text: &str, name: &Path) -> Result<Matrix, MatrixErrors> {
+    let map = SourceMap::new(name, text);
+    let raw: RawMatrix = toml::from_str(text).map_err(|e| {
+        let span = e.span().unwrap_or(0..0);
+        let message = e.message().trim().replace('\n', " ");
+        MatrixErrors(vec![map.error(&span, format!("{message}"))])
+    })?;
+    let mut c = Collector {
+        map: &map,
+        errors: Vec::new(),
+    };
+
+    if *raw.schema.get_ref() != SCHEMA {
+        c.push(
+            &raw.schema.span(),
+            format!(
+                "schema {} is not supported; expected schema = {SCHEMA}",
+                raw.schema.get_ref()
+            ),
+        );
+    }
+
+    let debian = match &raw.defaults.debian {
+        Some(d) => c
+            .parse("defaults.debian", d)
+            .unwrap_or(DebianRelease::Bullseye),
+        None => DebianRelease::Bullseye,
+    };
+    let defaults = Defaults { debian };
+
+    let mut indexes = Vec::new();
+    for (name, index) in &raw.indexes {
+        let index = index.get_ref();
+        let url = index.url.get_ref();
+        if !is_index_url(url) {
+            c.push(
+                &index.url.span(),
+                format!("index {name}: url {url:?} is not valid; expected an http(s) URL of letters, digits and -._~/: only"),
+            );
+        }
+        let packages = index
+            .packages
+            .iter()
+            .filter_map(|p| c.parse(&format!("index {name} package"), p))
+            .collect();
+        if !name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-') {
+            c.push(
+                &index.url.span(),
+                format!("index name {name:?}: expected letters, digits and '-'"),
+            );
+        }
+        indexes.push(PackageIndex {
+            name: name.clone(),
+            url: url.clone(),
+            packages,
+        });
+    }
+
+    let mut exceptions = Vec::new();
+    let mut exception_spans = Vec::new();
+    for e in &raw.policy.exceptions {
+        let e_ref = e.get_ref();
+        if e_ref.reason.get_ref().trim().is_empty() {
+            c.push(
+                &e_ref.reason.span(),
+                "policy exception: the reason is empty; expected why the history broke the policy",
+            );
+        }
+        if let Some(release) = c.parse::<RuntimeVersion>("policy exception release", &e_ref.release)
+        {
+            exceptions.push(PolicyException {
+                release,
+                reason: e_ref.reason.get_ref().clone(),
+            });
+            exception_spans.push(e_ref.release.span());
+        }
+    }
+
+    let mut series = BTreeMap::new();
+    for (key, s) in &raw.series {
+        let Some(series_key) = parse_series_key(&mut c, key) else {
+            continue;
+        };
+        let s_ref = s.get_ref();
+        let channel = c.parse::<Channel>(
+            &format!("series {key}", key = key.get_ref()),
+            &s_ref.channel,
+        );
+        let python = s_ref
+            .python
+            .as_ref()
+            .and_then(|p| c.parse(&format!("series {} python", key.get_ref()), p));
+        let eom = s_ref
+            .end_of_maintenance
+            .as_ref()
+            .and_then(|d| c.date("end-of-maintenance", d));
+        let eobs = s_ref
+            .end_of_basic_support
+            .as_ref()
+            .and_then(|d| c.date("end-of-basic-support", d));
+        if let (Some(m), Some(b), Some(span)) = (eom, eobs, s_ref.end_of_basic_support.as_ref()) {
+            if b < m {
+                c.push(&span.span(), format!("series {}: end of basic support {b} is before end of maintenance {m}; expected a date on or after it", key.get_ref()));
+            }
+        }
+        if let Some(channel) = channel {
+            series.insert(
+                series_key,
+                Series {
+                    key: series_key,
+                    channel,
+                    python,
+                    end_of_maintenance: eom,
+                    end_of_basic_support: eobs,
+                },
+            );
+        }
+    }
+
+    let mut base_images = BTreeMap::new();
+    for (image, digest) in &raw.base_images {
+        if !is_image_reference(image.get_ref()) {
+            c.push(&image.span(), format!("base image {:?}: expected an image reference like \"python:3.9-slim-bullseye\" (letters, digits and ._-/: only)", image.get_ref()));
+            continue;
+        }
+        if let Some(d) = c.parse::<Digest>(&format!("digest of {}", image.get_ref()), digest) {
+            base_images.insert(image.get_ref().clone(), d);
+        }
+    }
+
+    let mut releases = Vec::new();
+    for raw_release in &raw.release {
+        if let Some(pair) = convert_release(
+            &mut c,
+            raw_release.get_ref(),
+            &raw_release.span(),
+            &series,
+            &defaults,
+        ) {
+            releases.push(pair);
+        }
+    }
+
+    validate::check(&mut c, &releases, &series, &exceptions, &exception_spans);
+
+    if !c.errors.is_empty() {
+        let mut errors = c.errors;
+        errors.sort_by(|a, b| a.location.cmp(&b.location));
+        errors.dedup();
+        return Err(MatrixErrors(errors));
+    }
+    let releases = {
+        let mut r: Vec<Release> = releases.into_iter().map(|(r, _)| r).collect();
+        r.sort_by(|a, b| a.version.cmp(&b.version));
+        r
+    };
+    Ok(Matrix {
+        path: name.to_path_buf(),
+        text: text.to_string(),
+        defaults,
+        indexes,
+        exceptions,
+        series,
+        base_images,
+        releases,
+    })
+}
+
+fn parse_series_key(c: &mut Collector<'_>, key: &Spanned<String>) -> Option<SeriesKey> {
+    let k = key.get_ref();
+    let nums: Option<Vec<u64>> = k
+        .split('.')
+        .map(|p| crate::model::version_number(p).ok())
+        .collect();
+    match nums.as_deref() {
+        Some([m]) => Some(SeriesKey::Major(*m)),
+        Some([x, y]) => Some(SeriesKey::Airflow(*x, *y)),
+        _ => {
+            c.push(&key.span(), format!("series key {k:?}: expected a major version like \"5\" or, for X.Y-Z versions, an Airflow minor like \"3.1\""));
+            None
+        }
+    }
+}
+
+fn convert_release(
+    c: &mut Collector<'_>,
+    raw: &RawRelease,
+    span: &Range<usize>,
+    series: &BTreeMap<SeriesKey, Series>,
+    defaults: &Defaults,
+) -> Option<(Release, ReleaseSpans)> {
+    let errors_before = c.errors.len();
+    let version: Option<RuntimeVersion> = c.parse("version", &raw.version);
+    let airflow = c.parse("airflow", &raw.airflow);
+    let date = c.date("date", &raw.date);
+    let series_entry = version.as_ref().and_then(|v| {
+        let found = series.get(&v.series());
+        if found.is_none() {
+            c.push(&raw.version.span(), format!("release {}: there is no [series.{}] table; expected one giving the series' channel", v, v.series()));
+        }
+        found
+    });
+    let python = match &raw.python {
+        Some(p) => c.parse("python", p),
+        None => {
+            let p = series_entry.and_then(|s| s.python);
+            if p.is_none() && series_entry.is_some() {
+                c.push(
+                    &raw.version.span(),
+                    "release has no python and its series gives none; expected python = \"X.Y\"",
+                );
+            }
+            p
+        }
+    };
+    let mut python_variants: Vec<PythonVersion> = Vec::new();
+    for p in &raw.python_variants {
+        if let Some(pv) = c.parse("python-variants", p) {
+            if python_variants.contains(&pv) {
+                c.push(&p.span(), format!("python-variants: {pv} is listed twice"));
+            }
+            python_variants.push(pv);
+        }
+    }
+    let debian = match &raw.debian {
+        Some(d) => c.parse("debian", d),
+        None => Some(defaults.debian),
+    };
+    let yanked = match (
+        raw.yanked.as_ref().map(|y| *y.get_ref()),
+        &raw.yanked_reason,
+    ) {
+        (Some(true), Some(reason)) if !reason.get_ref().trim().is_empty() => {
+            Some(reason.get_ref().clone())
+        }
+        (Some(true), reason) => {
+            let at = reason.as_ref().map_or_else(
+                || {
+                    raw.yanked
+                        .as_ref()
+                        .map(|y| y.span())
+                        .unwrap_or(span.clone())
+                },
+                |r| r.span(),
+            );
+            c.push(
+                &at,
+                "a yanked release needs its published reason; expected yanked-reason = \"...\"",
+            );
+            None
+        }
+        (_, Some(reason)) => {
+            c.push(&reason.span(), "yanked-reason on a release that is not yanked; expected yanked = true with it, or no reason");
+            None
+        }
+        (_, None) => None,
+    };
+    let slim = raw.slim.as_ref().is_some_and(|s| *s.get_ref());
+    let packages = c.packages("packages", &raw.packages);
+    let slim_packages = match (&raw.slim_packages, slim) {
+        (Some(sp), true) => c.packages("slim-packages", sp.get_ref()),
+        (Some(sp), false) => {
+            c.push(
+                &sp.span(),
+                "slim-packages on a release without slim images; expected slim = true with it",
+            );
+            PackageSet::new()
+        }
+        (None, true) => {
+            c.push(
+                &raw.slim.as_ref().map_or(span.clone(), |s| s.span()),
+                "slim = true but no [release.slim-packages] table; expected the slim image's pins",
+            );
+            PackageSet::new()
+        }
+        (None, false) => PackageSet::new(),
+    };
+    if c.errors.len() != errors_before {
+        return None;
+    }
+    let release = Release {
+        version: version?,
+        airflow: airflow?,
+        date: date?,
+        python: python?,
+        python_variants,
+        slim,
+        debian: debian?,
+        yanked,
+        packages,
+        slim_packages,
+    };
+    let spans = ReleaseSpans {
+        version: raw.version.span(),
+        airflow: raw.airflow.span(),
+        date: raw.date.span(),
+    };
+    Some((release, spans))
+}
+
+/// An index URL: http(s), then only characters that are safe in a pip configuration and shell.
+fn is_index_url(url: &str) -> bool {
+    let rest = url
+        .strip_prefix("https://")
+        .or_else(|| url.strip_prefix("http://"));
+    rest.is_some_and(|r| {
+        !r.is_empty()
+            && r.bytes().all(|b| {
+                b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~' | b'/' | b':')
+            })
+    })
+}
+
+/// An image reference without digest: registry/repository:tag characters only.
+pub(crate) fn is_image_reference(s: &str) -> bool {
+    !s.is_empty()
+        && s.len() <= 255
+        && s.bytes().next().is_some_and(|b| b.is_ascii_alphanumeric())
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'_' | b'/' | b':'))
+}

@@ -1,0 +1,287 @@
+//! `runtime-matrix.toml`: the release history, loaded into typed values and validated.
+//!
+//! A [`Matrix`] only exists once its file parsed and passed every check of [`validate`], so code
+//! holding one never re-checks it. The file format is documented in `docs/matrix-schema.md`.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+
+use jiff::civil::Date;
+
+use crate::model::{
+    AirflowVersion, DebianRelease, Digest, ImageTag, PackageName, PackageSet, ParseError,
+    PythonVersion, RuntimeVersion, SeriesKey, Variant,
+};
+
+mod error;
+mod load;
+mod validate;
+
+pub use error::{Location, MatrixError, MatrixErrors};
+
+/// The default file name of the matrix.
+pub const DEFAULT_PATH: &str = "runtime-matrix.toml";
+
+/// The release history: every Runtime release with its Airflow version, Python, Debian release,
+/// dates, channel, yanked state and pinned packages.
+#[derive(Clone, Debug)]
+pub struct Matrix {
+    path: PathBuf,
+    text: String,
+    defaults: Defaults,
+    indexes: Vec<PackageIndex>,
+    exceptions: Vec<PolicyException>,
+    series: BTreeMap<SeriesKey, Series>,
+    base_images: BTreeMap<String, Digest>,
+    releases: Vec<Release>,
+}
+
+/// Values every release takes unless it says otherwise.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Defaults {
+    /// Debian release of the images.
+    pub debian: DebianRelease,
+}
+
+/// A package index other than PyPI, and the packages only it serves.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct PackageIndex {
+    /// Name the matrix gives the index.
+    pub name: String,
+    /// Simple-API URL.
+    pub url: String,
+    /// Packages installed from this index.
+    pub packages: Vec<PackageName>,
+}
+
+/// A release recorded as breaking the release policy against its predecessor.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct PolicyException {
+    /// The later release of the pair.
+    pub release: RuntimeVersion,
+    /// Why the history is as it is.
+    pub reason: String,
+}
+
+/// Release channel of a major series.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Channel {
+    /// Stable: maintained 6 months, or 3 months after the next major, whichever is longer.
+    Stable,
+    /// Long-term support: maintained 18 months, or 6 months after the next LTS.
+    Lts,
+}
+
+impl fmt::Display for Channel {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Channel::Stable => "stable",
+            Channel::Lts => "lts",
+        })
+    }
+}
+
+impl FromStr for Channel {
+    type Err = ParseError;
+
+    fn from_str(s: &str) -> Result<Self, ParseError> {
+        match s {
+            "stable" => Ok(Channel::Stable),
+            "lts" => Ok(Channel::Lts),
+            _ => Err(ParseError::new(
+                s,
+                "a channel: \"stable\" or \"lts\"",
+                "it is not a known channel",
+            )),
+        }
+    }
+}
+
+/// A major series of releases and its published lifecycle.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Series {
+    /// Which series.
+    pub key: SeriesKey,
+    /// Stable or LTS.
+    pub channel: Channel,
+    /// Default Python of the series' releases.
+    pub python: Option<PythonVersion>,
+    /// Published end of maintenance, overriding the computed one.
+    pub end_of_maintenance: Option<Date>,
+    /// Published end of basic support.
+    pub end_of_basic_support: Option<Date>,
+}
+
+/// One Runtime release, fully resolved (series defaults applied).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Release {
+    /// The Runtime version.
+    pub version: RuntimeVersion,
+    /// The one Airflow version it carries.
+    pub airflow: AirflowVersion,
+    /// Release date.
+    pub date: Date,
+    /// Default Python.
+    pub python: PythonVersion,
+    /// Extra `-python-X.Y` images published.
+    pub python_variants: Vec<PythonVersion>,
+    /// Whether `-slim` images were published.
+    pub slim: bool,
+    /// Debian release of the images.
+    pub debian: DebianRelease,
+    /// The published reason, when the release was withdrawn.
+    pub yanked: Option<String>,
+    /// Exact pins of the default image besides Airflow.
+    pub packages: PackageSet,
+    /// Exact pins of the `-slim` images.
+    pub slim_packages: PackageSet,
+}
+
+impl Release {
+    /// Whether the release was withdrawn.
+    pub fn is_yanked(&self) -> bool {
+        self.yanked.is_some()
+    }
+
+    /// Every Python this release was published for: the default first, then the variants.
+    pub fn pythons(&self) -> impl Iterator<Item = PythonVersion> + '_ {
+        std::iter::once(self.python).chain(self.python_variants.iter().copied())
+    }
+
+    /// Every image variant published for this release: for each Python (default first) and
+    /// package set (standard, then slim), the ONBUILD image and its base.
+    pub fn variants(&self) -> Vec<Variant> {
+        let pythons = std::iter::once(None).chain(self.python_variants.iter().map(|p| Some(*p)));
+        let slims: &[bool] = if self.slim { &[false, true] } else { &[false] };
+        let mut out = Vec::new();
+        for python in pythons {
+            for &slim in slims {
+                for base in [false, true] {
+                    out.push(Variant { python, slim, base });
+                }
+            }
+        }
+        out
+    }
+
+    /// Every exact tag of this release.
+    pub fn tags(&self) -> Vec<ImageTag> {
+        self.variants()
+            .into_iter()
+            .map(|v| ImageTag::new(self.version.clone(), v))
+            .collect()
+    }
+
+    /// The Python an image variant is built on.
+    pub fn python_of(&self, variant: &Variant) -> PythonVersion {
+        variant.python.unwrap_or(self.python)
+    }
+
+    /// The pins of an image variant (the slim set for `-slim`).
+    pub fn packages_of(&self, variant: &Variant) -> &PackageSet {
+        if variant.slim {
+            &self.slim_packages
+        } else {
+            &self.packages
+        }
+    }
+
+    /// Whether `variant` was published for this release.
+    pub fn has_variant(&self, variant: &Variant) -> bool {
+        (!variant.slim || self.slim)
+            && variant
+                .python
+                .is_none_or(|p| self.python_variants.contains(&p))
+    }
+}
+
+impl Matrix {
+    /// Reads, parses and validates the matrix at `path`.
+    pub fn load(path: impl AsRef<Path>) -> Result<Matrix, MatrixErrors> {
+        let path = path.as_ref();
+        let text = std::fs::read_to_string(path).map_err(|e| {
+            MatrixErrors(vec![MatrixError {
+                location: Location {
+                    file: path.to_path_buf(),
+                    line: 1,
+                    column: 1,
+                },
+                message: format!("cannot read the matrix: {e}"),
+            }])
+        })?;
+        Self::from_str_named(&text, path)
+    }
+
+    /// Parses and validates matrix text; `name` is the file name used in error locations.
+    pub fn from_str_named(text: &str, name: impl AsRef<Path>) -> Result<Matrix, MatrixErrors> {
+        load::parse(text, name.as_ref())
+    }
+
+    /// The file the matrix was read from (as named by the caller).
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The source text the matrix was parsed from.
+    pub fn text(&self) -> &str {
+        &self.text
+    }
+
+    /// Defaults applied to every release.
+    pub fn defaults(&self) -> &Defaults {
+        &self.defaults
+    }
+
+    /// Every release, in ascending version order.
+    pub fn releases(&self) -> &[Release] {
+        &self.releases
+    }
+
+    /// The release `version`, if recorded.
+    pub fn release(&self, version: &RuntimeVersion) -> Option<&Release> {
+        self.releases
+            .binary_search_by(|r| r.version.cmp(version))
+            .ok()
+            .map(|i| &self.releases[i])
+    }
+
+    /// Every major series, in order.
+    pub fn series(&self) -> impl Iterator<Item = &Series> {
+        self.series.values()
+    }
+
+    /// The series `key`.
+    pub fn series_of(&self, key: SeriesKey) -> Option<&Series> {
+        self.series.get(&key)
+    }
+
+    /// The releases of series `key`, ascending.
+    pub fn releases_in(&self, key: SeriesKey) -> impl DoubleEndedIterator<Item = &Release> {
+        self.releases
+            .iter()
+            .filter(move |r| r.version.series() == key)
+    }
+
+    /// Releases recorded as exceptions to the release policy.
+    pub fn policy_exceptions(&self) -> &[PolicyException] {
+        &self.exceptions
+    }
+
+    /// Package indexes other than PyPI.
+    pub fn indexes(&self) -> &[PackageIndex] {
+        &self.indexes
+    }
+
+    /// The index a package must be installed from, when it is not PyPI.
+    pub fn index_of(&self, package: &PackageName) -> Option<&PackageIndex> {
+        self.indexes.iter().find(|i| i.packages.contains(package))
+    }
+
+    /// Base images pinned by digest, by image reference (`python:3.9-slim-bullseye`).
+    pub fn base_image_digests(&self) -> &BTreeMap<String, Digest> {
+        &self.base_images
+    }
+}

@@ -1,0 +1,379 @@
+//! The semantic-versioning release policy: which bump a change needs, and the next version.
+//!
+//! - **major**: a new Airflow major or minor version, or a backwards-incompatible change;
+//! - **minor**: functional changes, including a new Airflow *patch* version, or a package moving
+//!   to a new major or minor version, or a package added;
+//! - **patch**: bug and security fixes, including new patch versions of the packages.
+//!
+//! For `X.Y-Z` versions (Airflow 3 era) the version names the Airflow minor, so a new Airflow minor
+//! starts a new line at build 1 and anything else is a new build.
+
+use std::fmt;
+
+use crate::matrix::{Matrix, Release};
+use crate::model::{
+    AirflowVersion, BuildVersion, PackageName, PackageSet, PackageVersion, RuntimeVersion,
+    SemverVersion, SeriesKey,
+};
+
+/// Size of a version step.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Bump {
+    /// Only the pre-release part changed (or the versions are equal).
+    None,
+    /// `x.y.Z` (or a new build `X.Y-Z`).
+    Patch,
+    /// `x.Y.0`.
+    Minor,
+    /// `X.0.0` (or a new Airflow line `X.Y-1`).
+    Major,
+}
+
+impl fmt::Display for Bump {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Bump::None => "no",
+            Bump::Patch => "patch",
+            Bump::Minor => "minor",
+            Bump::Major => "major",
+        })
+    }
+}
+
+/// The step from `a` to `b` (`b` above `a`).
+pub fn bump_between(a: &RuntimeVersion, b: &RuntimeVersion) -> Bump {
+    match (a, b) {
+        (RuntimeVersion::Semver(a), RuntimeVersion::Semver(b)) => {
+            if b.major != a.major {
+                Bump::Major
+            } else if b.minor != a.minor {
+                Bump::Minor
+            } else if b.patch != a.patch {
+                Bump::Patch
+            } else {
+                Bump::None
+            }
+        }
+        (RuntimeVersion::Build(a), RuntimeVersion::Build(b)) => {
+            if (a.airflow_major, a.airflow_minor) != (b.airflow_major, b.airflow_minor) {
+                Bump::Major
+            } else if a.build != b.build {
+                Bump::Patch
+            } else {
+                Bump::None
+            }
+        }
+        _ => Bump::Major,
+    }
+}
+
+/// What a change requires, and the rule that says so.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct Requirement {
+    /// The smallest bump allowed.
+    pub bump: Bump,
+    /// The rule of the policy that decided it, in words.
+    pub rule: String,
+}
+
+/// The change a new release makes relative to its predecessor.
+#[derive(Clone, Debug, Default)]
+pub struct Change<'a> {
+    /// The new Airflow version.
+    pub airflow: Option<&'a AirflowVersion>,
+    /// Packages pinned at a new version (or added).
+    pub packages: Vec<(&'a PackageName, &'a PackageVersion)>,
+    /// A backwards-incompatible change.
+    pub breaking: bool,
+}
+
+/// The bump the policy requires for `change` on top of `prev`.
+pub fn required_bump(prev: &Release, change: &Change<'_>) -> Requirement {
+    let mut req = Requirement {
+        bump: Bump::Patch,
+        rule: "patch: bug and security fixes, and new patch versions of packages, need a patch release".into(),
+    };
+    let mut raise = |bump: Bump, rule: String| {
+        if bump > req.bump {
+            req = Requirement { bump, rule };
+        }
+    };
+    for (name, version) in &change.packages {
+        match prev.packages.get(name) {
+            None => raise(
+                Bump::Minor,
+                format!(
+                    "minor: {name} {version} is a new package, a functional change that needs a minor release"
+                ),
+            ),
+            Some(old) if (old.part(0), old.part(1)) != (version.part(0), version.part(1)) => raise(
+                Bump::Minor,
+                format!(
+                    "minor: {name} {old} -> {version} is a new minor version of a package, which needs a minor release"
+                ),
+            ),
+            Some(_) => {}
+        }
+    }
+    if let Some(airflow) = change.airflow {
+        if airflow.minor_series() != prev.airflow.minor_series() {
+            raise(
+                Bump::Major,
+                format!(
+                    "major: Airflow {} -> {airflow} is a new Airflow minor version, which needs a major release",
+                    prev.airflow
+                ),
+            );
+        } else if airflow != &prev.airflow {
+            raise(
+                Bump::Minor,
+                format!(
+                    "minor: Airflow {} -> {airflow} is a new Airflow patch version, which needs at least a minor release",
+                    prev.airflow
+                ),
+            );
+        }
+    }
+    if change.breaking {
+        raise(
+            Bump::Major,
+            "major: a backwards-incompatible change needs a major release".into(),
+        );
+    }
+    req
+}
+
+/// A consecutive pair of releases that breaks the policy.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Violation {
+    /// What the change required.
+    pub required: Requirement,
+    /// The bump actually made.
+    pub actual: Bump,
+}
+
+impl fmt::Display for Violation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "a {} bump breaks the release policy ({})",
+            self.actual, self.required.rule
+        )
+    }
+}
+
+/// Checks the step from `prev` to `next` (consecutive in version order) against the policy.
+/// Only the Airflow rule is applied to the recorded history: package changes of the past were
+/// not classified when they were released.
+pub fn check_pair(prev: &Release, next: &Release) -> Result<(), Violation> {
+    let actual = bump_between(&prev.version, &next.version);
+    let required = match (&prev.version, &next.version) {
+        (RuntimeVersion::Build(_), _) | (_, RuntimeVersion::Build(_)) => return Ok(()),
+        _ => required_bump(
+            prev,
+            &Change {
+                airflow: Some(&next.airflow),
+                ..Change::default()
+            },
+        ),
+    };
+    if actual >= required.bump || required.bump == Bump::Patch {
+        Ok(())
+    } else {
+        Err(Violation { required, actual })
+    }
+}
+
+/// Why a next version cannot be computed.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum NextError {
+    /// The matrix has no release to continue from.
+    #[error("the matrix has no release to continue from")]
+    Empty,
+    /// `--from` names a version that is not recorded.
+    #[error("{0} is not a release in the matrix")]
+    Unknown(RuntimeVersion),
+    /// `--from` is not the newest release of its series.
+    #[error(
+        "{from} is not the newest release of series {series} ({newest} is); a new release continues a series from its newest release"
+    )]
+    NotNewest {
+        /// Requested base.
+        from: RuntimeVersion,
+        /// Its series.
+        series: SeriesKey,
+        /// The newest release of that series.
+        newest: RuntimeVersion,
+    },
+    /// The new Airflow version is below the base release's.
+    #[error(
+        "Airflow {to} is older than {from}'s Airflow {airflow}; Airflow never goes backwards within a series"
+    )]
+    Downgrade {
+        /// Base release.
+        from: RuntimeVersion,
+        /// Its Airflow.
+        airflow: AirflowVersion,
+        /// The requested Airflow.
+        to: AirflowVersion,
+    },
+    /// A major bump is needed but that major already exists.
+    #[error(
+        "{rule}, but series {major} already exists; cut from the newest release of the newest series instead"
+    )]
+    MajorTaken {
+        /// The rule that required the major bump.
+        rule: String,
+        /// The major that would be created.
+        major: u64,
+    },
+    /// An Airflow version that cannot be expressed in the version scheme.
+    #[error("Airflow {0} cannot follow an X.Y-Z Runtime with a lower Airflow line")]
+    Scheme(AirflowVersion),
+}
+
+/// The next version the policy requires, with the rule that decided it.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct Next {
+    /// The release the new one continues.
+    pub from: RuntimeVersion,
+    /// The new version.
+    pub version: RuntimeVersion,
+    /// The bump made.
+    pub bump: Bump,
+    /// The rule that decided it.
+    pub rule: String,
+}
+
+/// Computes the version that must follow `from` (default: the newest release of the newest
+/// series) for `change`.
+pub fn next_version(
+    matrix: &Matrix,
+    from: Option<&RuntimeVersion>,
+    change: &Change<'_>,
+) -> Result<Next, NextError> {
+    let base = match from {
+        Some(v) => matrix
+            .release(v)
+            .ok_or_else(|| NextError::Unknown(v.clone()))?,
+        None => matrix.releases().last().ok_or(NextError::Empty)?,
+    };
+    let series = base.version.series();
+    let newest = matrix
+        .releases_in(series)
+        .next_back()
+        .expect("the base release is in its own series");
+    if newest.version != base.version {
+        return Err(NextError::NotNewest {
+            from: base.version.clone(),
+            series,
+            newest: newest.version.clone(),
+        });
+    }
+    if let Some(airflow) = change.airflow
+        && airflow < &base.airflow
+    {
+        return Err(NextError::Downgrade {
+            from: base.version.clone(),
+            airflow: base.airflow.clone(),
+            to: airflow.clone(),
+        });
+    }
+    let req = required_bump(base, change);
+    let version = match &base.version {
+        RuntimeVersion::Semver(v) => {
+            let airflow_major = change.airflow.map_or(base.airflow.major(), |a| a.major());
+            if airflow_major >= 3 && airflow_major != base.airflow.major() {
+                let a = change
+                    .airflow
+                    .expect("a new Airflow major comes from the change");
+                RuntimeVersion::Build(BuildVersion {
+                    airflow_major: a.major(),
+                    airflow_minor: a.minor(),
+                    build: 1,
+                })
+            } else {
+                let bumped = bump_semver(v, req.bump);
+                if req.bump == Bump::Major
+                    && matrix
+                        .releases_in(SeriesKey::Major(bumped.major))
+                        .next()
+                        .is_some()
+                {
+                    return Err(NextError::MajorTaken {
+                        rule: req.rule,
+                        major: bumped.major,
+                    });
+                }
+                RuntimeVersion::Semver(bumped)
+            }
+        }
+        RuntimeVersion::Build(b) => {
+            let (x, y) = change
+                .airflow
+                .map_or((b.airflow_major, b.airflow_minor), |a| a.minor_series());
+            if (x, y) < (b.airflow_major, b.airflow_minor) {
+                return Err(NextError::Scheme(change.airflow.cloned().expect("checked")));
+            }
+            let build = if (x, y) == (b.airflow_major, b.airflow_minor) {
+                b.build + 1
+            } else {
+                1
+            };
+            let candidate = BuildVersion {
+                airflow_major: x,
+                airflow_minor: y,
+                build,
+            };
+            if build == 1
+                && matrix
+                    .releases_in(SeriesKey::Airflow(x, y))
+                    .next()
+                    .is_some()
+            {
+                return Err(NextError::MajorTaken {
+                    rule: req.rule,
+                    major: x,
+                });
+            }
+            RuntimeVersion::Build(candidate)
+        }
+    };
+    let bump = bump_between(&base.version, &version);
+    let rule = if matches!(version, RuntimeVersion::Build(_))
+        && !matches!(base.version, RuntimeVersion::Build(_))
+    {
+        "major: Airflow 3 and later use X.Y-Z Runtime versions (Airflow X.Y, build Z)".to_string()
+    } else {
+        req.rule
+    };
+    Ok(Next {
+        from: base.version.clone(),
+        version,
+        bump,
+        rule,
+    })
+}
+
+fn bump_semver(v: &SemverVersion, bump: Bump) -> SemverVersion {
+    let (major, minor, patch) = match bump {
+        Bump::Major => (v.major + 1, 0, 0),
+        Bump::Minor => (v.major, v.minor + 1, 0),
+        Bump::Patch | Bump::None => (v.major, v.minor, v.patch + 1),
+    };
+    SemverVersion {
+        major,
+        minor,
+        patch,
+        pre: Vec::new(),
+    }
+}
+
+/// Packages of `new` that differ from `old` (added or at another version).
+pub fn changed_packages<'a>(
+    old: &PackageSet,
+    new: &'a PackageSet,
+) -> Vec<(&'a PackageName, &'a PackageVersion)> {
+    new.iter().filter(|(n, v)| old.get(n) != Some(*v)).collect()
+}

@@ -1,0 +1,183 @@
+//! Questions other tools ask of the matrix: which Airflow a Runtime carries, which Runtimes carry
+//! an Airflow version, the newest release, and whether an upgrade is safe.
+
+use jiff::civil::Date;
+
+use crate::matrix::{Matrix, Release};
+use crate::model::{AirflowVersion, RuntimeVersion, SeriesKey, VersionSpec};
+use crate::policy::lifecycle::{self, Status};
+
+/// The Airflow version Runtime `version` carries.
+pub fn airflow_of<'m>(matrix: &'m Matrix, version: &RuntimeVersion) -> Option<&'m AirflowVersion> {
+    matrix.release(version).map(|r| &r.airflow)
+}
+
+/// Every release whose Airflow version is in `spec`, ascending.
+pub fn runtimes_for<'m>(matrix: &'m Matrix, spec: &VersionSpec) -> Vec<&'m Release> {
+    matrix
+        .releases()
+        .iter()
+        .filter(|r| spec.contains(&r.airflow))
+        .collect()
+}
+
+/// Which releases to pick the newest from.
+#[derive(Clone, Debug)]
+pub enum Scope {
+    /// Every release.
+    All,
+    /// One major series.
+    Series(SeriesKey),
+    /// Releases whose Airflow is in a spec.
+    Airflow(VersionSpec),
+}
+
+/// The newest non-yanked, non-pre-release release in `scope`.
+pub fn latest<'m>(matrix: &'m Matrix, scope: &Scope) -> Option<&'m Release> {
+    matrix
+        .releases()
+        .iter()
+        .rev()
+        .filter(|r| !r.is_yanked() && !r.version.is_prerelease())
+        .find(|r| match scope {
+            Scope::All => true,
+            Scope::Series(k) => r.version.series() == *k,
+            Scope::Airflow(spec) => spec.contains(&r.airflow),
+        })
+}
+
+/// A reason an upgrade from one Runtime to another needs attention.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+pub enum UpgradeIssue {
+    /// The version is not in the matrix.
+    Unknown {
+        /// The version asked about.
+        version: RuntimeVersion,
+    },
+    /// The target is lower than the current version.
+    Downgrade {
+        /// Airflow of the current version.
+        from_airflow: AirflowVersion,
+        /// Airflow of the target.
+        to_airflow: AirflowVersion,
+    },
+    /// The Airflow version goes down even though the Runtime goes up.
+    AirflowDowngrade {
+        /// Airflow of the current version.
+        from_airflow: AirflowVersion,
+        /// Airflow of the target.
+        to_airflow: AirflowVersion,
+    },
+    /// The target moves to another Airflow major: DAGs need migration.
+    AirflowMajorJump {
+        /// Airflow major of the current version.
+        from: u64,
+        /// Airflow major of the target.
+        to: u64,
+    },
+    /// The target was withdrawn.
+    YankedTarget {
+        /// The published reason.
+        reason: String,
+    },
+    /// The target is out of maintenance on the day asked about.
+    TargetNotMaintained {
+        /// The day.
+        on: Date,
+        /// Its status that day.
+        status: Status,
+        /// Its end of maintenance.
+        end_of_maintenance: Date,
+    },
+}
+
+impl std::fmt::Display for UpgradeIssue {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            UpgradeIssue::Unknown { version } => {
+                write!(f, "{version} is not a release in the matrix")
+            }
+            UpgradeIssue::Downgrade {
+                from_airflow,
+                to_airflow,
+            } => write!(
+                f,
+                "downgrade: the target is an older Runtime (Airflow {from_airflow} -> {to_airflow}); Airflow metadata databases cannot be downgraded in place"
+            ),
+            UpgradeIssue::AirflowDowngrade {
+                from_airflow,
+                to_airflow,
+            } => write!(
+                f,
+                "the target carries an older Airflow ({from_airflow} -> {to_airflow})"
+            ),
+            UpgradeIssue::AirflowMajorJump { from, to } => write!(
+                f,
+                "Airflow major version changes ({from} -> {to}): DAGs and configuration need migration"
+            ),
+            UpgradeIssue::YankedTarget { reason } => write!(f, "the target was yanked: {reason}"),
+            UpgradeIssue::TargetNotMaintained {
+                on,
+                status,
+                end_of_maintenance,
+            } => write!(
+                f,
+                "on {on} the target is in {status} (maintenance ended {end_of_maintenance})"
+            ),
+        }
+    }
+}
+
+/// Checks an upgrade from `from` to `to`; `on` adds the maintenance check for that day. An empty
+/// list means the upgrade is fine.
+pub fn upgrade_check(
+    matrix: &Matrix,
+    from: &RuntimeVersion,
+    to: &RuntimeVersion,
+    on: Option<Date>,
+) -> Vec<UpgradeIssue> {
+    let (Some(a), Some(b)) = (matrix.release(from), matrix.release(to)) else {
+        return [from, to]
+            .into_iter()
+            .filter(|v| matrix.release(v).is_none())
+            .map(|v| UpgradeIssue::Unknown { version: v.clone() })
+            .collect();
+    };
+    let mut issues = Vec::new();
+    if to < from {
+        issues.push(UpgradeIssue::Downgrade {
+            from_airflow: a.airflow.clone(),
+            to_airflow: b.airflow.clone(),
+        });
+    } else if b.airflow < a.airflow {
+        issues.push(UpgradeIssue::AirflowDowngrade {
+            from_airflow: a.airflow.clone(),
+            to_airflow: b.airflow.clone(),
+        });
+    }
+    if a.airflow.major() != b.airflow.major() {
+        issues.push(UpgradeIssue::AirflowMajorJump {
+            from: a.airflow.major(),
+            to: b.airflow.major(),
+        });
+    }
+    if let Some(reason) = &b.yanked {
+        issues.push(UpgradeIssue::YankedTarget {
+            reason: reason.clone(),
+        });
+    }
+    if let Some(day) = on
+        && let Some(l) = lifecycle::of_release(matrix, to)
+    {
+        let status = l.release_status_on(b, day);
+        if status != Status::Maintained {
+            issues.push(UpgradeIssue::TargetNotMaintained {
+                on: day,
+                status,
+                end_of_maintenance: l.end_of_maintenance,
+            });
+        }
+    }
+    issues
+}
