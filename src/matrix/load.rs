@@ -44,6 +44,8 @@ struct RawMatrix {
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 struct RawDefaults {
     debian: Option<Spanned<String>>,
+    repository: Option<Spanned<String>>,
+    source: Option<Spanned<String>>,
 }
 
 #[derive(Deserialize)]
@@ -93,6 +95,8 @@ struct RawRelease {
     #[serde(default)]
     packages: BTreeMap<Spanned<String>, Spanned<String>>,
     slim_packages: Option<Spanned<BTreeMap<Spanned<String>, Spanned<String>>>>,
+    packages_unknown: Option<Spanned<bool>>,
+    index: Option<Spanned<String>>,
 }
 
 /// Collects conversion errors so one run reports every bad value, not just the first.
@@ -210,7 +214,23 @@ pub(super) fn parse(text: &str, name: &Path) -> Result<Matrix, MatrixErrors> {
             .unwrap_or(DebianRelease::Bullseye),
         None => DebianRelease::Bullseye,
     };
-    let defaults = Defaults { debian };
+    let repository = match &raw.defaults.repository {
+        Some(r) if is_image_reference(r.get_ref()) && !r.get_ref().contains(':') => r.get_ref().clone(),
+        Some(r) => {
+            c.push(&r.span(), format!("defaults.repository {:?}: expected an image repository without tag, like \"quay.io/astronomer/astro-runtime\"", r.get_ref()));
+            String::new()
+        }
+        None => super::DEFAULT_REPOSITORY.to_string(),
+    };
+    let source = raw.defaults.source.as_ref().and_then(|s| {
+        if is_index_url(s.get_ref()) {
+            Some(s.get_ref().clone())
+        } else {
+            c.push(&s.span(), format!("defaults.source {:?}: expected an http(s) URL of letters, digits and -._~/: only", s.get_ref()));
+            None
+        }
+    });
+    let defaults = Defaults { debian, repository, source };
 
     let mut indexes = Vec::new();
     for (name, index) in &raw.indexes {
@@ -320,6 +340,7 @@ pub(super) fn parse(text: &str, name: &Path) -> Result<Matrix, MatrixErrors> {
             &raw_release.span(),
             &series,
             &defaults,
+            &indexes,
         ) {
             releases.push(pair);
         }
@@ -372,6 +393,7 @@ fn convert_release(
     span: &Range<usize>,
     series: &BTreeMap<SeriesKey, Series>,
     defaults: &Defaults,
+    indexes: &[PackageIndex],
 ) -> Option<(Release, ReleaseSpans)> {
     let errors_before = c.errors.len();
     let version: Option<RuntimeVersion> = c.parse("version", &raw.version);
@@ -459,6 +481,20 @@ fn convert_release(
         }
         (None, false) => PackageSet::new(),
     };
+    let packages_known = !raw.packages_unknown.as_ref().is_some_and(|u| *u.get_ref());
+    match (&raw.packages_unknown, packages.is_empty()) {
+        (Some(u), false) if *u.get_ref() => c.push(&u.span(), "packages-unknown = true on a release that lists packages; expected one or the other"),
+        (None, true) => c.push(&raw.version.span(), "release has no [release.packages]; expected its pins, or packages-unknown = true where the public record lacks them"),
+        _ => {}
+    }
+    let index = raw.index.as_ref().and_then(|i| {
+        if indexes.iter().any(|x| &x.name == i.get_ref()) {
+            Some(i.get_ref().clone())
+        } else {
+            c.push(&i.span(), format!("index {:?} is not defined; expected the name of an [indexes.NAME] table", i.get_ref()));
+            None
+        }
+    });
     if c.errors.len() != errors_before {
         return None;
     }
@@ -473,6 +509,8 @@ fn convert_release(
         yanked,
         packages,
         slim_packages,
+        packages_known,
+        index,
     };
     let spans = ReleaseSpans {
         version: raw.version.span(),

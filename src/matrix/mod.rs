@@ -43,7 +43,14 @@ pub struct Matrix {
 pub struct Defaults {
     /// Debian release of the images.
     pub debian: DebianRelease,
+    /// Image repository the releases are published to (`quay.io/astronomer/astro-runtime`).
+    pub repository: String,
+    /// URL of the source the images are built from (the `org.opencontainers.image.source` label).
+    pub source: Option<String>,
 }
+
+/// The repository images are published to when the matrix names none.
+pub const DEFAULT_REPOSITORY: &str = "quay.io/astronomer/astro-runtime";
 
 /// A package index other than PyPI, and the packages only it serves.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
@@ -138,6 +145,11 @@ pub struct Release {
     pub packages: PackageSet,
     /// Exact pins of the `-slim` images.
     pub slim_packages: PackageSet,
+    /// False where the public record lacks the release's package set (`packages-unknown = true`):
+    /// its images pin Airflow only.
+    pub packages_known: bool,
+    /// The package index (a name from `[indexes]`) the release's pins come from, besides PyPI.
+    pub index: Option<String>,
 }
 
 impl Release {
@@ -278,6 +290,34 @@ impl Matrix {
     /// The index a package must be installed from, when it is not PyPI.
     pub fn index_of(&self, package: &PackageName) -> Option<&PackageIndex> {
         self.indexes.iter().find(|i| i.packages.contains(package))
+    }
+
+    /// The index named `name` in `[indexes]`.
+    pub fn index(&self, name: &str) -> Option<&PackageIndex> {
+        self.indexes.iter().find(|i| i.name == name)
+    }
+
+    /// The non-PyPI indexes a release needs: its own `index`, and the index of every pinned
+    /// package served only there.
+    pub fn indexes_for(&self, release: &Release) -> Vec<&PackageIndex> {
+        let mut out: Vec<&PackageIndex> = Vec::new();
+        let own = release.index.as_deref().and_then(|n| self.index(n));
+        let by_package = release
+            .packages
+            .iter()
+            .chain(release.slim_packages.iter())
+            .filter_map(|(name, _)| self.index_of(name));
+        for index in own.into_iter().chain(by_package) {
+            if !out.iter().any(|i| i.name == index.name) {
+                out.push(index);
+            }
+        }
+        out
+    }
+
+    /// Whether `package` of `release` is served by a non-PyPI index only.
+    pub fn is_vendor_package(&self, release: &Release, package: &PackageName) -> bool {
+        release.index.is_some() || self.index_of(package).is_some()
     }
 
     /// Base images pinned by digest, by image reference (`python:3.9-slim-bullseye`).
