@@ -32,7 +32,10 @@
 //! ```
 #![forbid(unsafe_code)]
 
+mod fsutil;
+pub mod lock;
 pub mod matrix;
 pub mod model;
 pub mod policy;
 pub mod query;
+pub mod render;

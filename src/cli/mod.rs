@@ -9,7 +9,9 @@ use clap::{Parser, Subcommand, ValueEnum};
 
 use runtime_kit::matrix::{DEFAULT_PATH, Matrix};
 
+mod generate;
 mod lifecycle;
+mod lock;
 mod next;
 mod query;
 mod table;
@@ -34,6 +36,10 @@ enum Command {
     Query(query::Args),
     /// The version the release policy requires next.
     Next(next::Args),
+    /// Render every release's build contexts into dockerfiles/ (or --check them).
+    Generate(generate::Args),
+    /// Resolve release locks (full pin sets) with uv, as of each release date.
+    Lock(lock::Args),
 }
 
 /// `--matrix PATH`, shared by every command that reads the matrix.
@@ -86,6 +92,8 @@ fn run(cli: Cli) -> anyhow::Result<Outcome> {
         Command::Lifecycle(a) => lifecycle::run(a),
         Command::Query(a) => query::run(a),
         Command::Next(a) => next::run(a),
+        Command::Lock(a) => lock::run(a),
+        Command::Generate(a) => generate::run(a),
     }
 }
 

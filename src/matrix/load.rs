@@ -215,7 +215,9 @@ pub(super) fn parse(text: &str, name: &Path) -> Result<Matrix, MatrixErrors> {
         None => DebianRelease::Bullseye,
     };
     let repository = match &raw.defaults.repository {
-        Some(r) if is_image_reference(r.get_ref()) && !r.get_ref().contains(':') => r.get_ref().clone(),
+        Some(r) if is_image_reference(r.get_ref()) && !r.get_ref().contains(':') => {
+            r.get_ref().clone()
+        }
         Some(r) => {
             c.push(&r.span(), format!("defaults.repository {:?}: expected an image repository without tag, like \"quay.io/astronomer/astro-runtime\"", r.get_ref()));
             String::new()
@@ -230,7 +232,11 @@ pub(super) fn parse(text: &str, name: &Path) -> Result<Matrix, MatrixErrors> {
             None
         }
     });
-    let defaults = Defaults { debian, repository, source };
+    let defaults = Defaults {
+        debian,
+        repository,
+        source,
+    };
 
     let mut indexes = Vec::new();
     for (name, index) in &raw.indexes {
@@ -491,7 +497,13 @@ fn convert_release(
         if indexes.iter().any(|x| &x.name == i.get_ref()) {
             Some(i.get_ref().clone())
         } else {
-            c.push(&i.span(), format!("index {:?} is not defined; expected the name of an [indexes.NAME] table", i.get_ref()));
+            c.push(
+                &i.span(),
+                format!(
+                    "index {:?} is not defined; expected the name of an [indexes.NAME] table",
+                    i.get_ref()
+                ),
+            );
             None
         }
     });

@@ -1,0 +1,125 @@
+//! `runtime-kit generate`.
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use runtime_kit::lock;
+use runtime_kit::render::{self, ChangeKind, Templates};
+
+use super::{Format, MatrixArg, Outcome, failed, ok, print_json};
+
+/// Render every release's build contexts into dockerfiles/ (all-or-nothing), or check that the
+/// committed tree equals a fresh generation.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    #[command(flatten)]
+    matrix: MatrixArg,
+    /// Write nothing; exit 1 listing every missing, stale and extra file.
+    #[arg(long)]
+    check: bool,
+    /// Output directory.
+    #[arg(long, default_value = render::OUT_DIR)]
+    out: PathBuf,
+    /// Directory of template overrides (same file names as templates/).
+    #[arg(long, value_name = "DIR")]
+    templates: Option<PathBuf>,
+    /// Repository root holding locks/.
+    #[arg(long, value_name = "DIR", default_value = ".")]
+    locks: PathBuf,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t)]
+    format: Format,
+}
+
+pub fn run(args: Args) -> anyhow::Result<Outcome> {
+    let matrix = args.matrix.load()?;
+    let templates = Templates::load(args.templates.as_deref())?;
+    let tree = render::render_all(&templates, &matrix, &args.locks)?;
+    let unlocked: Vec<String> = matrix
+        .releases()
+        .iter()
+        .flat_map(|r| r.pythons().map(move |p| (r, p)))
+        .filter(|(r, p)| !lock::lock_path(&args.locks, &r.version, *p).exists())
+        .map(|(r, p)| format!("{} (Python {p})", r.version))
+        .collect();
+    let changes = if args.check {
+        tree.diff(&args.out)?
+    } else {
+        tree.write(&args.out)?
+    };
+    let problems: Vec<_> = changes
+        .iter()
+        .filter(|c| args.check || c.kind == ChangeKind::Unowned)
+        .collect();
+    match args.format {
+        Format::Json => print_json(&serde_json::json!({
+            "out": args.out,
+            "check": args.check,
+            "files": tree.len(),
+            "releases": matrix.releases().len(),
+            "changes": changes,
+            "unlocked": unlocked,
+            "ok": problems.is_empty(),
+        }))?,
+        Format::Table => {
+            let mut out = std::io::stdout().lock();
+            let mut err = std::io::stderr().lock();
+            for c in &changes {
+                let verb = match (args.check, c.kind) {
+                    (true, k) => k.to_string(),
+                    (false, ChangeKind::Missing) => "wrote".into(),
+                    (false, ChangeKind::Stale) => "updated".into(),
+                    (false, ChangeKind::Extra) => "removed".into(),
+                    (false, ChangeKind::Unowned) => "unowned (left alone)".into(),
+                };
+                writeln!(out, "{verb:>9} {}", args.out.join(&c.path).display())?;
+            }
+            if !unlocked.is_empty() {
+                let shown: Vec<&str> = unlocked.iter().take(4).map(String::as_str).collect();
+                let more = unlocked.len().saturating_sub(shown.len());
+                writeln!(
+                    err,
+                    "note: {} release/Python pair(s) have no lock, so their constraints.txt holds the release's own pins only: {}{} (make them with `runtime-kit lock --all --missing`)",
+                    unlocked.len(),
+                    shown.join(", "),
+                    if more > 0 {
+                        format!(" and {more} more")
+                    } else {
+                        String::new()
+                    }
+                )?;
+            }
+            if args.check {
+                if problems.is_empty() {
+                    writeln!(
+                        out,
+                        "{}: up to date ({} files, {} releases)",
+                        args.out.display(),
+                        tree.len(),
+                        matrix.releases().len()
+                    )?;
+                } else {
+                    writeln!(
+                        err,
+                        "{}: {} file(s) differ from a fresh generation; run `runtime-kit generate`",
+                        args.out.display(),
+                        problems.len()
+                    )?;
+                }
+            } else {
+                writeln!(
+                    out,
+                    "{}: {} files for {} releases, {} changed",
+                    args.out.display(),
+                    tree.len(),
+                    matrix.releases().len(),
+                    changes
+                        .iter()
+                        .filter(|c| c.kind != ChangeKind::Unowned)
+                        .count()
+                )?;
+            }
+        }
+    }
+    if problems.is_empty() { ok() } else { failed() }
+}

@@ -1,0 +1,855 @@
+//! The syntax tree the rules read: every instruction with its flags, arguments, source span and
+//! line range, plus the comments between instructions.
+//!
+//! Parsing is done by [`parse_dockerfile`] (BuildKit's grammar: heredocs, parser directives, nested
+//! ONBUILD, flags, exact byte spans); this module turns its borrowed tree into owned values with
+//! the extra facts rules need (line continuations joined as BuildKit joins them, `KEY=value`
+//! pairs split, a byte-offset map back to the source for precise carets).
+
+use std::fmt;
+use std::ops::Range;
+
+use parse_dockerfile as pd;
+
+use super::source::{Position, Source};
+
+/// An instruction keyword.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
+#[serde(rename_all = "UPPERCASE")]
+#[allow(missing_docs)] // the variants are the Dockerfile keywords
+pub enum Kind {
+    Add,
+    Arg,
+    Cmd,
+    Copy,
+    Entrypoint,
+    Env,
+    Expose,
+    From,
+    Healthcheck,
+    Label,
+    Maintainer,
+    Onbuild,
+    Run,
+    Shell,
+    Stopsignal,
+    User,
+    Volume,
+    Workdir,
+}
+
+impl Kind {
+    /// The keyword in upper case, as the Dockerfile reference writes it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::Add => "ADD",
+            Kind::Arg => "ARG",
+            Kind::Cmd => "CMD",
+            Kind::Copy => "COPY",
+            Kind::Entrypoint => "ENTRYPOINT",
+            Kind::Env => "ENV",
+            Kind::Expose => "EXPOSE",
+            Kind::From => "FROM",
+            Kind::Healthcheck => "HEALTHCHECK",
+            Kind::Label => "LABEL",
+            Kind::Maintainer => "MAINTAINER",
+            Kind::Onbuild => "ONBUILD",
+            Kind::Run => "RUN",
+            Kind::Shell => "SHELL",
+            Kind::Stopsignal => "STOPSIGNAL",
+            Kind::User => "USER",
+            Kind::Volume => "VOLUME",
+            Kind::Workdir => "WORKDIR",
+        }
+    }
+}
+
+impl fmt::Display for Kind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A piece of text from the Dockerfile with its byte range in the source.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Word {
+    /// The text, escapes and quotes as the parser left them.
+    pub value: String,
+    /// Byte range in the source.
+    pub span: Range<usize>,
+}
+
+/// A `--name[=value]` flag of an instruction.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Flag {
+    /// Name without the dashes.
+    pub name: String,
+    /// Value after `=`, if any.
+    pub value: Option<String>,
+    /// Byte range of the whole flag.
+    pub span: Range<usize>,
+}
+
+/// A `key=value` pair of `ENV`, `LABEL` or `ARG` (quotes removed).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Pair {
+    /// The key (variable or label name).
+    pub key: String,
+    /// The value; `None` for an `ARG` without default.
+    pub value: Option<String>,
+    /// Byte range of the pair in the source.
+    pub span: Range<usize>,
+    /// Byte range of the value in the source (the key's range when there is no value).
+    pub value_span: Range<usize>,
+}
+
+/// Text of an instruction's arguments with line continuations joined the way BuildKit joins them
+/// (escape character and newline removed, comment and blank lines inside a continuation dropped),
+/// and the source offset of every byte of it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Joined {
+    /// The joined text.
+    pub text: String,
+    offsets: Vec<usize>,
+    end: usize,
+}
+
+impl Joined {
+    /// The source byte offset of byte `i` of the joined text (the end of the source range past the
+    /// end of the text).
+    pub fn source_offset(&self, i: usize) -> usize {
+        self.offsets.get(i).copied().unwrap_or(self.end)
+    }
+
+    /// The source byte range of a range of the joined text.
+    pub fn source_range(&self, r: Range<usize>) -> Range<usize> {
+        let start = self.source_offset(r.start);
+        let end = if r.end > r.start {
+            self.source_offset(r.end - 1) + 1
+        } else {
+            start
+        };
+        start..end.max(start)
+    }
+
+    /// Joins the source text in `range`, with `escape` as the line-continuation character.
+    pub fn new(text: &str, range: Range<usize>, escape: char) -> Joined {
+        let range = range.start.min(text.len())..range.end.min(text.len());
+        let src = &text[range.clone()];
+        let mut out = String::with_capacity(src.len());
+        let mut offsets = Vec::with_capacity(src.len());
+        let mut in_continuation = false;
+        let mut pos = 0;
+        while pos < src.len() {
+            let line_end = src[pos..].find('\n').map_or(src.len(), |i| pos + i);
+            let next = (line_end + 1).min(src.len());
+            let mut line = &src[pos..line_end];
+            if let Some(l) = line.strip_suffix('\r') {
+                line = l;
+            }
+            let trimmed = line.trim_start_matches([' ', '\t']);
+            if in_continuation && (trimmed.is_empty() || trimmed.starts_with('#')) {
+                pos = next;
+                continue;
+            }
+            let body = line.trim_end_matches([' ', '\t']);
+            let continues = line_end < src.len() && body.ends_with(escape) && {
+                // An escaped escape character does not continue the line.
+                let run = body.chars().rev().take_while(|&c| c == escape).count();
+                run % 2 == 1
+            };
+            let keep = if continues {
+                &body[..body.len() - escape.len_utf8()]
+            } else if line_end < src.len() {
+                &src[pos..next] // keep the newline (heredoc-free shell text may hold several lines)
+            } else {
+                line
+            };
+            out.push_str(keep);
+            offsets.extend((0..keep.len()).map(|i| range.start + pos + i));
+            in_continuation = continues;
+            pos = next;
+        }
+        Joined {
+            text: out,
+            offsets,
+            end: range.end,
+        }
+    }
+}
+
+/// The command of `RUN`, `CMD`, `ENTRYPOINT` or `HEALTHCHECK CMD`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Command {
+    /// Exec form, a JSON array of words.
+    Exec(Vec<Word>),
+    /// Shell form, run by the `SHELL`.
+    Shell(Joined),
+}
+
+impl Command {
+    /// The command as one shell script: the shell form as written, the exec form's words joined
+    /// with spaces (as hadolint reads it).
+    pub fn script(&self) -> std::borrow::Cow<'_, str> {
+        match self {
+            Command::Shell(j) => std::borrow::Cow::Borrowed(&j.text),
+            Command::Exec(words) => std::borrow::Cow::Owned(
+                words
+                    .iter()
+                    .map(|w| w.value.as_str())
+                    .collect::<Vec<_>>()
+                    .join(" "),
+            ),
+        }
+    }
+}
+
+/// A here-document of `RUN`, `COPY` or `ADD`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Heredoc {
+    /// Its content.
+    pub body: String,
+    /// Byte range of the content in the source.
+    pub span: Range<usize>,
+    /// Whether variables are expanded (the delimiter was not quoted).
+    pub expand: bool,
+}
+
+/// A source of `COPY` or `ADD`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum FileSource {
+    /// A path or URL.
+    Path(Word),
+    /// A here-document.
+    Heredoc(Heredoc),
+}
+
+/// What follows an instruction's keyword and flags.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Args {
+    /// `FROM image [AS name]`.
+    From {
+        /// The image reference as written.
+        image: Word,
+        /// The stage name.
+        alias: Option<Word>,
+    },
+    /// `RUN`, `CMD`, `ENTRYPOINT`.
+    Command {
+        /// The command.
+        command: Command,
+        /// Here-documents (RUN only).
+        heredocs: Vec<Heredoc>,
+    },
+    /// `HEALTHCHECK CMD ...` (`Some`) or `HEALTHCHECK NONE` (`None`).
+    Healthcheck(Option<Command>),
+    /// `COPY` and `ADD`.
+    Files {
+        /// Sources.
+        sources: Vec<FileSource>,
+        /// Destination.
+        dest: Word,
+    },
+    /// `ENV`, `LABEL` and `ARG` pairs.
+    Pairs(Vec<Pair>),
+    /// `EXPOSE`, `VOLUME`, `SHELL`: a list of words.
+    Words(Vec<Word>),
+    /// `USER`, `WORKDIR`, `STOPSIGNAL`, `MAINTAINER`: one text.
+    Text(Word),
+    /// `ONBUILD <instruction>`.
+    Onbuild(Box<Instruction>),
+}
+
+/// One instruction.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Instruction {
+    /// The keyword.
+    pub kind: Kind,
+    /// Byte range of the keyword as written (`run`, `RUN`).
+    pub keyword: Range<usize>,
+    /// Byte range of the whole instruction, continuation lines and here-documents included.
+    pub span: Range<usize>,
+    /// First line (1-based).
+    pub start_line: usize,
+    /// Last line, here-document terminators included.
+    pub end_line: usize,
+    /// Flags (`--from`, `--mount`, `--chown`, `--platform`, ...).
+    pub flags: Vec<Flag>,
+    /// The arguments.
+    pub args: Args,
+}
+
+impl Instruction {
+    /// The value of flag `name` (the last one if repeated).
+    pub fn flag(&self, name: &str) -> Option<&Flag> {
+        self.flags.iter().rev().find(|f| f.name == name)
+    }
+
+    /// The instruction an `ONBUILD` triggers; `None` for other instructions.
+    pub fn onbuild_inner(&self) -> Option<&Instruction> {
+        match &self.args {
+            Args::Onbuild(inner) => Some(inner),
+            _ => None,
+        }
+    }
+
+    /// The `ENV`/`LABEL`/`ARG` pairs; empty for other instructions.
+    pub fn pairs(&self) -> &[Pair] {
+        match &self.args {
+            Args::Pairs(p) => p,
+            _ => &[],
+        }
+    }
+}
+
+/// A comment line outside instructions.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Comment {
+    /// Its line.
+    pub line: usize,
+    /// Text after `#`, trimmed.
+    pub text: String,
+}
+
+/// A parsed Dockerfile.
+#[derive(Clone, Debug)]
+pub struct Dockerfile {
+    /// Instructions in file order.
+    pub instructions: Vec<Instruction>,
+    /// Comment lines between instructions (directives included).
+    pub comments: Vec<Comment>,
+    /// The escape character (`\` unless an `# escape=` directive says otherwise).
+    pub escape: char,
+}
+
+/// A Dockerfile that does not parse: what was wrong and where.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{message}")]
+pub struct SyntaxError {
+    /// Where the parser stopped.
+    pub position: Position,
+    /// What was expected.
+    pub message: String,
+}
+
+impl Dockerfile {
+    /// Parses the text of `source`.
+    pub fn parse(source: &Source) -> Result<Dockerfile, SyntaxError> {
+        let text = source.text();
+        let escape = escape_directive(text);
+        // parse-dockerfile does not panic on any input we have found (tests/lint_corpus.rs fuzzes
+        // it); a panic would still become a syntax error rather than abort a CI run.
+        let parsed = std::panic::catch_unwind(|| {
+            let iter = pd::parse_iter(text)?;
+            iter.collect::<Result<Vec<_>, _>>()
+        });
+        let parsed = match parsed {
+            Ok(Ok(p)) => p,
+            Ok(Err(e)) => return Err(syntax_error(source, &e)),
+            Err(_) => {
+                return Err(SyntaxError {
+                    position: Position { line: 1, column: 1 },
+                    message: "the Dockerfile parser failed on this file (internal error)".into(),
+                });
+            }
+        };
+        let instructions: Vec<Instruction> = parsed
+            .iter()
+            .map(|i| convert(source, i, escape))
+            .collect();
+        let comments = comments(source, &instructions);
+        Ok(Dockerfile {
+            instructions,
+            comments,
+            escape,
+        })
+    }
+}
+
+fn syntax_error(source: &Source, e: &pd::Error) -> SyntaxError {
+    let message = format!("{e:#}");
+    let position = if e.line() == 0 {
+        Position { line: 1, column: 1 }
+    } else {
+        let range = source.line_range(e.line());
+        source.position(range.start + e.column().saturating_sub(1))
+    };
+    SyntaxError { position, message }
+}
+
+/// The escape character set by an `# escape=` parser directive at the top of the file.
+fn escape_directive(text: &str) -> char {
+    for line in text.lines() {
+        let line = line.trim();
+        let Some(rest) = line.strip_prefix('#') else {
+            break;
+        };
+        let Some((key, value)) = rest.split_once('=') else {
+            break;
+        };
+        let key = key.trim();
+        if key.is_empty() || !key.chars().all(|c| c.is_ascii_alphanumeric()) {
+            break;
+        }
+        if key.eq_ignore_ascii_case("escape") && value.trim() == "`" {
+            return '`';
+        }
+    }
+    '\\'
+}
+
+fn comments(source: &Source, instructions: &[Instruction]) -> Vec<Comment> {
+    let mut out = Vec::new();
+    let mut next = instructions.iter().peekable();
+    for line in 1..=source.line_count() {
+        while next.peek().is_some_and(|i| i.end_line < line) {
+            next.next();
+        }
+        if next
+            .peek()
+            .is_some_and(|i| i.start_line <= line && line <= i.end_line)
+        {
+            continue;
+        }
+        let text = source.line_text(line).trim_start();
+        if let Some(c) = text.strip_prefix('#') {
+            out.push(Comment {
+                line,
+                text: c.trim().to_string(),
+            });
+        }
+    }
+    out
+}
+
+struct Cx<'s> {
+    source: &'s Source,
+    escape: char,
+    end: usize,
+}
+
+impl Cx<'_> {
+    fn grow(&mut self, span: &Range<usize>) {
+        self.end = self.end.max(span.end);
+    }
+
+    fn word(&mut self, s: &pd::UnescapedString<'_>) -> Word {
+        self.grow(&s.span);
+        Word {
+            value: s.value.to_string(),
+            span: s.span.clone(),
+        }
+    }
+
+    fn flags<'a>(&mut self, flags: impl IntoIterator<Item = &'a pd::Flag<'a>>) -> Vec<Flag> {
+        flags
+            .into_iter()
+            .map(|f| {
+                let span = f.span();
+                self.grow(&span);
+                Flag {
+                    name: f.name.value.to_string(),
+                    value: f.value.as_ref().map(|v| v.value.to_string()),
+                    span,
+                }
+            })
+            .collect()
+    }
+
+    fn command(&mut self, c: &pd::Command<'_>) -> Command {
+        match c {
+            pd::Command::Exec(words) => {
+                self.grow(&words.span);
+                Command::Exec(words.value.iter().map(|w| self.word(w)).collect())
+            }
+            pd::Command::Shell(text) => {
+                self.grow(&text.span);
+                Command::Shell(Joined::new(
+                    self.source.text(),
+                    text.span.clone(),
+                    self.escape,
+                ))
+            }
+        }
+    }
+
+    fn heredoc(&mut self, h: &pd::HereDoc<'_>) -> Heredoc {
+        // The content ends where the terminator line starts: the instruction ends with that line.
+        let terminator = self.source.line_range(self.source.line_of(h.span.end));
+        self.end = self.end.max(terminator.end.max(h.span.end));
+        Heredoc {
+            body: h.value.to_string(),
+            span: h.span.clone(),
+            expand: h.expand,
+        }
+    }
+
+    fn pairs(&mut self, s: &pd::UnescapedString<'_>, kind: Kind) -> Vec<Pair> {
+        self.grow(&s.span);
+        let joined = Joined::new(self.source.text(), s.span.clone(), self.escape);
+        split_pairs(&joined, kind)
+    }
+}
+
+fn convert(source: &Source, i: &pd::Instruction<'_>, escape: char) -> Instruction {
+    let mut cx = Cx {
+        source,
+        escape,
+        end: 0,
+    };
+    let (kind, keyword, flags, args) = match i {
+        pd::Instruction::Add(a) => (
+            Kind::Add,
+            &a.add,
+            cx.flags(&a.options),
+            files(&mut cx, &a.src, &a.dest),
+        ),
+        pd::Instruction::Copy(a) => (
+            Kind::Copy,
+            &a.copy,
+            cx.flags(&a.options),
+            files(&mut cx, &a.src, &a.dest),
+        ),
+        pd::Instruction::Arg(a) => (
+            Kind::Arg,
+            &a.arg,
+            Vec::new(),
+            Args::Pairs(cx.pairs(&a.arguments, Kind::Arg)),
+        ),
+        pd::Instruction::Env(a) => (
+            Kind::Env,
+            &a.env,
+            Vec::new(),
+            Args::Pairs(cx.pairs(&a.arguments, Kind::Env)),
+        ),
+        pd::Instruction::Label(a) => (
+            Kind::Label,
+            &a.label,
+            Vec::new(),
+            Args::Pairs(cx.pairs(&a.arguments, Kind::Label)),
+        ),
+        pd::Instruction::Cmd(a) => (
+            Kind::Cmd,
+            &a.cmd,
+            Vec::new(),
+            Args::Command {
+                command: cx.command(&a.arguments),
+                heredocs: Vec::new(),
+            },
+        ),
+        pd::Instruction::Entrypoint(a) => (
+            Kind::Entrypoint,
+            &a.entrypoint,
+            Vec::new(),
+            Args::Command {
+                command: cx.command(&a.arguments),
+                heredocs: Vec::new(),
+            },
+        ),
+        pd::Instruction::Run(a) => {
+            let flags = cx.flags(&a.options);
+            let command = cx.command(&a.arguments);
+            let heredocs = a.here_docs.iter().map(|h| cx.heredoc(h)).collect();
+            (Kind::Run, &a.run, flags, Args::Command { command, heredocs })
+        }
+        pd::Instruction::Expose(a) => (
+            Kind::Expose,
+            &a.expose,
+            Vec::new(),
+            Args::Words(a.arguments.iter().map(|w| cx.word(w)).collect()),
+        ),
+        pd::Instruction::From(a) => {
+            let flags = cx.flags(&a.options);
+            let image = cx.word(&a.image);
+            let alias = a.as_.as_ref().map(|(k, name)| {
+                cx.grow(&k.span);
+                cx.word(name)
+            });
+            (Kind::From, &a.from, flags, Args::From { image, alias })
+        }
+        pd::Instruction::Healthcheck(a) => {
+            let flags = cx.flags(&a.options);
+            let args = match &a.arguments {
+                pd::HealthcheckArguments::Cmd { cmd, arguments } => {
+                    cx.grow(&cmd.span);
+                    Args::Healthcheck(Some(cx.command(arguments)))
+                }
+                pd::HealthcheckArguments::None { none } => {
+                    cx.grow(&none.span);
+                    Args::Healthcheck(None)
+                }
+                _ => Args::Healthcheck(None),
+            };
+            (Kind::Healthcheck, &a.healthcheck, flags, args)
+        }
+        pd::Instruction::Maintainer(a) => (
+            Kind::Maintainer,
+            &a.maintainer,
+            Vec::new(),
+            Args::Text(cx.word(&a.name)),
+        ),
+        pd::Instruction::Onbuild(a) => {
+            let inner = convert(source, &a.instruction, escape);
+            cx.end = cx.end.max(inner.span.end);
+            (
+                Kind::Onbuild,
+                &a.onbuild,
+                Vec::new(),
+                Args::Onbuild(Box::new(inner)),
+            )
+        }
+        pd::Instruction::Shell(a) => (
+            Kind::Shell,
+            &a.shell,
+            Vec::new(),
+            Args::Words(a.arguments.iter().map(|w| cx.word(w)).collect()),
+        ),
+        pd::Instruction::Stopsignal(a) => (
+            Kind::Stopsignal,
+            &a.stopsignal,
+            Vec::new(),
+            Args::Text(cx.word(&a.arguments)),
+        ),
+        pd::Instruction::User(a) => (
+            Kind::User,
+            &a.user,
+            Vec::new(),
+            Args::Text(cx.word(&a.arguments)),
+        ),
+        pd::Instruction::Volume(a) => {
+            let words = match &a.arguments {
+                pd::JsonOrStringArray::Json(w) => {
+                    cx.grow(&w.span);
+                    w.value.iter().map(|w| cx.word(w)).collect()
+                }
+                pd::JsonOrStringArray::String(w) => w.iter().map(|w| cx.word(w)).collect(),
+            };
+            (Kind::Volume, &a.volume, Vec::new(), Args::Words(words))
+        }
+        pd::Instruction::Workdir(a) => (
+            Kind::Workdir,
+            &a.workdir,
+            Vec::new(),
+            Args::Text(cx.word(&a.arguments)),
+        ),
+        // `Instruction` is non-exhaustive: a keyword added upstream is read as a bare word.
+        _ => {
+            return Instruction {
+                kind: Kind::Label,
+                keyword: 0..0,
+                span: 0..0,
+                start_line: 1,
+                end_line: 1,
+                flags: Vec::new(),
+                args: Args::Pairs(Vec::new()),
+            };
+        }
+    };
+    let keyword = keyword.span.clone();
+    let end = cx.end.max(keyword.end);
+    Instruction {
+        kind,
+        start_line: source.line_of(keyword.start),
+        end_line: source.line_of(end.saturating_sub(1).max(keyword.start)),
+        keyword: keyword.clone(),
+        span: keyword.start..end,
+        flags,
+        args,
+    }
+}
+
+fn files(cx: &mut Cx<'_>, src: &[pd::Source<'_>], dest: &pd::UnescapedString<'_>) -> Args {
+    let sources = src
+        .iter()
+        .filter_map(|s| match s {
+            pd::Source::Path(p) => Some(FileSource::Path(cx.word(p))),
+            pd::Source::HereDoc(h) => Some(FileSource::Heredoc(cx.heredoc(h))),
+            _ => None,
+        })
+        .collect();
+    let dest = cx.word(dest);
+    Args::Files { sources, dest }
+}
+
+/// A word of a `KEY=value` list, quotes removed, with its range in the joined text.
+struct RawWord {
+    text: String,
+    range: Range<usize>,
+    /// Byte index in `text` of the first unquoted `=`, if any.
+    eq: Option<usize>,
+    /// Range in the joined text of what follows the first unquoted `=`.
+    after_eq: Option<usize>,
+}
+
+/// Splits `ENV`/`LABEL`/`ARG` arguments into pairs the way BuildKit does: `KEY=value` words
+/// (quotes removed), or the legacy `KEY value with spaces` form for ENV and LABEL.
+fn split_pairs(joined: &Joined, kind: Kind) -> Vec<Pair> {
+    let words = split_words(&joined.text);
+    let legacy = kind != Kind::Arg && words.first().is_some_and(|w| w.eq.is_none());
+    if legacy {
+        let key = &words[0];
+        let value_range = words
+            .get(1)
+            .map_or(key.range.end..key.range.end, |w| {
+                w.range.start..words[words.len() - 1].range.end
+            });
+        let value = joined.text[value_range.clone()].to_string();
+        let span = joined.source_range(key.range.start..value_range.end);
+        return vec![Pair {
+            key: key.text.clone(),
+            value: Some(unquote(&value)),
+            span,
+            value_span: joined.source_range(value_range),
+        }];
+    }
+    words
+        .into_iter()
+        .map(|w| {
+            let span = joined.source_range(w.range.clone());
+            match (w.eq, w.after_eq) {
+                (Some(eq), Some(after)) => Pair {
+                    key: w.text[..eq].to_string(),
+                    value: Some(w.text[eq + 1..].to_string()),
+                    span,
+                    value_span: joined.source_range(after..w.range.end),
+                },
+                _ => Pair {
+                    key: w.text,
+                    value: None,
+                    span: span.clone(),
+                    value_span: span,
+                },
+            }
+        })
+        .collect()
+}
+
+fn split_words(text: &str) -> Vec<RawWord> {
+    let mut words = Vec::new();
+    let mut chars = text.char_indices().peekable();
+    while let Some(&(start, c)) = chars.peek() {
+        if c.is_whitespace() {
+            chars.next();
+            continue;
+        }
+        let mut word = String::new();
+        let mut eq = None;
+        let mut after_eq = None;
+        let mut quote: Option<char> = None;
+        let mut end = start;
+        while let Some(&(i, c)) = chars.peek() {
+            if quote.is_none() && c.is_whitespace() {
+                break;
+            }
+            chars.next();
+            end = i + c.len_utf8();
+            match (quote, c) {
+                (None, '"' | '\'') => quote = Some(c),
+                (Some(q), c) if c == q => quote = None,
+                (Some('\''), c) => word.push(c),
+                (_, '\\') => {
+                    if let Some(&(j, n)) = chars.peek() {
+                        // In double quotes only \" \\ \$ and \` are escapes.
+                        if quote.is_none() || matches!(n, '"' | '\\' | '$' | '`') {
+                            chars.next();
+                            end = j + n.len_utf8();
+                            word.push(n);
+                        } else {
+                            word.push('\\');
+                        }
+                    } else {
+                        word.push('\\');
+                    }
+                }
+                (None, '=') if eq.is_none() => {
+                    eq = Some(word.len());
+                    after_eq = Some(end);
+                    word.push('=');
+                }
+                (_, c) => word.push(c),
+            }
+        }
+        words.push(RawWord {
+            text: word,
+            range: start..end,
+            eq,
+            after_eq,
+        });
+    }
+    words
+}
+
+fn unquote(s: &str) -> String {
+    let words = split_words(s);
+    if words.len() == 1 {
+        words.into_iter().next().map(|w| w.text).unwrap_or_default()
+    } else {
+        s.to_string()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Dockerfile {
+        Dockerfile::parse(&Source::new(text).unwrap()).unwrap()
+    }
+
+    #[test]
+    fn joins_continuations_like_buildkit() {
+        let df = parse("FROM a\nRUN echo \\\n# comment\n  hi && \\\n\n  there\nRUN x\n");
+        let run = &df.instructions[1];
+        assert_eq!((run.start_line, run.end_line), (2, 6));
+        let Args::Command {
+            command: Command::Shell(j),
+            ..
+        } = &run.args
+        else {
+            panic!("{run:?}")
+        };
+        assert_eq!(j.text, "echo   hi &&   there");
+        let at = j.text.find("there").unwrap();
+        let src = Source::new("FROM a\nRUN echo \\\n# comment\n  hi && \\\n\n  there\nRUN x\n")
+            .unwrap();
+        assert_eq!(src.position(j.source_offset(at)).line, 6);
+    }
+
+    #[test]
+    fn heredoc_instructions_end_at_the_terminator() {
+        let df = parse("FROM a\nRUN <<EOF bash\necho x\nEOF\nRUN y\n");
+        assert_eq!(df.instructions[1].end_line, 4);
+        assert_eq!(df.instructions[2].start_line, 5);
+    }
+
+    #[test]
+    fn pairs_in_both_forms() {
+        let df = parse("FROM a\nLABEL a=b \"c d\"=\"e f\" \\\n  g='h i'\nENV OLD value with spaces\nARG X Y=1\n");
+        let keys = |i: usize| {
+            df.instructions[i]
+                .pairs()
+                .iter()
+                .map(|p| (p.key.clone(), p.value.clone()))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(
+            keys(1),
+            [
+                ("a".into(), Some("b".into())),
+                ("c d".into(), Some("e f".into())),
+                ("g".into(), Some("h i".into()))
+            ]
+        );
+        assert_eq!(keys(2), [("OLD".into(), Some("value with spaces".into()))]);
+        assert_eq!(keys(3), [("X".into(), None), ("Y".into(), Some("1".into()))]);
+    }
+
+    #[test]
+    fn escape_directive_and_comments() {
+        let df = parse("# escape=`\n# hadolint ignore=DL3008\nFROM a\nRUN a `\n  b\n");
+        assert_eq!(df.escape, '`');
+        assert_eq!(df.instructions[1].end_line, 5);
+        let lines: Vec<usize> = df.comments.iter().map(|c| c.line).collect();
+        assert_eq!(lines, [1, 2]);
+    }
+}

@@ -1,0 +1,262 @@
+//! Locks: the full, resolved pin set of a release for one Python version, resolved as of the
+//! release date so an old Airflow gets the libraries it shipped with.
+//!
+//! A lock is an input: `runtime-kit lock` writes `locks/<version>/python-X.Y.txt`, it is
+//! committed, and `generate` copies it into each base build context as `constraints.txt`. The
+//! resolver is [uv](https://docs.astral.sh/uv/) (`uv pip compile --exclude-newer DATE
+//! --python-version X.Y`), which resolves for a Python that need not be installed.
+//!
+//! Packages served only by a vendor index (see `[indexes]` in the matrix) are left out of the
+//! resolution and named in the lock's header: the build installs them from that index.
+
+use std::fmt;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+use jiff::ToSpan;
+
+use crate::matrix::{Matrix, Release};
+use crate::model::{PackageName, PythonVersion, RuntimeVersion};
+
+/// The directory locks live in, relative to the repository root.
+pub const LOCKS_DIR: &str = "locks";
+
+/// The platform every lock is resolved for (the images are x86_64 Debian).
+pub const PLATFORM: &str = "x86_64-unknown-linux-gnu";
+
+/// Where the lock of `version` for `python` lives under `root`.
+pub fn lock_path(root: &Path, version: &RuntimeVersion, python: PythonVersion) -> PathBuf {
+    root.join(LOCKS_DIR)
+        .join(version.to_string())
+        .join(format!("python-{python}.txt"))
+}
+
+/// Reads the committed lock of `version` for `python`, if there is one.
+pub fn read_lock(
+    root: &Path,
+    version: &RuntimeVersion,
+    python: PythonVersion,
+) -> std::io::Result<Option<String>> {
+    match std::fs::read_to_string(lock_path(root, version, python)) {
+        Ok(text) => Ok(Some(text)),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+/// What to resolve for one release and Python.
+#[derive(Clone, Debug)]
+pub struct LockPlan {
+    /// The release.
+    pub version: RuntimeVersion,
+    /// Its Airflow version, as text.
+    pub airflow: String,
+    /// The Python resolved for.
+    pub python: PythonVersion,
+    /// Requirements passed to the resolver (`name==version` lines, Airflow first).
+    pub requirements: Vec<String>,
+    /// Pins left out because only a vendor index serves them: (package, index name).
+    pub vendor: Vec<(PackageName, String)>,
+    /// Resolution ignores uploads after this day (the day after the release date).
+    pub exclude_newer: jiff::civil::Date,
+    /// The release date.
+    pub date: jiff::civil::Date,
+    /// Whether the release's package set is known.
+    pub packages_known: bool,
+}
+
+impl LockPlan {
+    /// The plan for `release` on `python`: Airflow and every public pin of the standard and
+    /// slim sets.
+    pub fn new(matrix: &Matrix, release: &Release, python: PythonVersion) -> LockPlan {
+        let mut requirements = vec![format!("apache-airflow=={}", release.airflow)];
+        let mut vendor = Vec::new();
+        let mut seen = std::collections::BTreeSet::new();
+        for (name, version) in release.packages.iter().chain(release.slim_packages.iter()) {
+            if !seen.insert(name) {
+                continue;
+            }
+            if matrix.is_vendor_package(release, name) {
+                let index = matrix
+                    .index_of(name)
+                    .map(|i| i.name.clone())
+                    .or_else(|| release.index.clone())
+                    .unwrap_or_default();
+                vendor.push((name.clone(), index));
+            } else {
+                requirements.push(format!("{name}=={version}"));
+            }
+        }
+        LockPlan {
+            version: release.version.clone(),
+            airflow: release.airflow.to_string(),
+            python,
+            requirements,
+            vendor,
+            exclude_newer: release.date.checked_add(1.day()).unwrap_or(release.date),
+            date: release.date,
+            packages_known: release.packages_known,
+        }
+    }
+
+    /// The header written above the resolved pins.
+    pub fn header(&self, uv_version: &str) -> String {
+        let mut h = format!(
+            "# runtime-kit lock: Runtime {} (Airflow {}), Python {}.\n\
+             # Resolved by {uv_version} for {PLATFORM} from uploads before {} (released {}).\n",
+            self.version, self.airflow, self.python, self.exclude_newer, self.date
+        );
+        if !self.packages_known {
+            h.push_str("# The release's package set is not in the public record: Airflow only.\n");
+        }
+        for (name, index) in &self.vendor {
+            h.push_str(&format!(
+                "# Not resolved here: {name} is served by the {index} index at build time.\n"
+            ));
+        }
+        h.push_str(&format!(
+            "# Regenerate with: runtime-kit lock {} --python {}\n",
+            self.version, self.python
+        ));
+        h
+    }
+}
+
+/// Why a lock could not be made.
+#[derive(Debug, thiserror::Error)]
+pub enum LockError {
+    /// The resolver could not be started.
+    #[error("cannot run uv ({uv}): {source}; install it (pip install uv) or pass --uv PATH")]
+    Uv {
+        /// The command tried.
+        uv: String,
+        /// Why it failed.
+        source: std::io::Error,
+    },
+    /// The resolver ran and failed.
+    #[error("uv could not resolve Runtime {version} for Python {python}:\n{output}")]
+    Resolve {
+        /// Release.
+        version: RuntimeVersion,
+        /// Python.
+        python: PythonVersion,
+        /// The resolver's explanation (its last lines).
+        output: String,
+    },
+    /// Writing the lock failed.
+    #[error("cannot write {path}: {source}")]
+    Write {
+        /// The lock file.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+}
+
+/// The resolver: a `uv` executable.
+#[derive(Clone, Debug)]
+pub struct Resolver {
+    uv: PathBuf,
+}
+
+impl fmt::Display for Resolver {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.uv.display())
+    }
+}
+
+impl Resolver {
+    /// Uses `uv` at `path`.
+    pub fn new(path: impl Into<PathBuf>) -> Self {
+        Resolver { uv: path.into() }
+    }
+
+    /// Finds uv: `$RUNTIME_KIT_UV`, then `.venv/bin/uv` under `root`, then `uv` on `PATH`.
+    pub fn discover(root: &Path) -> Self {
+        if let Some(p) = std::env::var_os("RUNTIME_KIT_UV") {
+            return Resolver::new(p);
+        }
+        let venv = root.join(".venv/bin/uv");
+        if venv.is_file() {
+            return Resolver::new(venv);
+        }
+        Resolver::new("uv")
+    }
+
+    /// `uv --version`, e.g. `uv 0.13.9`.
+    pub fn version(&self) -> Result<String, LockError> {
+        let out = Command::new(&self.uv)
+            .arg("--version")
+            .output()
+            .map_err(|source| LockError::Uv {
+                uv: self.to_string(),
+                source,
+            })?;
+        let text = String::from_utf8_lossy(&out.stdout);
+        Ok(text
+            .split_whitespace()
+            .take(2)
+            .collect::<Vec<_>>()
+            .join(" "))
+    }
+
+    /// Resolves `plan` and returns the lock file's text (header and pins).
+    pub fn resolve(&self, plan: &LockPlan) -> Result<String, LockError> {
+        let uv_version = self.version()?;
+        let mut child = Command::new(&self.uv)
+            .args([
+                "pip",
+                "compile",
+                "-",
+                "--quiet",
+                "--no-header",
+                "--no-annotate",
+            ])
+            .args(["--python-version", &plan.python.to_string()])
+            .args(["--python-platform", PLATFORM])
+            .args(["--exclude-newer", &plan.exclude_newer.to_string()])
+            .env("UV_NO_CONFIG", "1")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .map_err(|source| LockError::Uv {
+                uv: self.to_string(),
+                source,
+            })?;
+        let input = plan.requirements.join("\n") + "\n";
+        if let Some(mut stdin) = child.stdin.take() {
+            stdin
+                .write_all(input.as_bytes())
+                .map_err(|source| LockError::Uv {
+                    uv: self.to_string(),
+                    source,
+                })?;
+        }
+        let out = child.wait_with_output().map_err(|source| LockError::Uv {
+            uv: self.to_string(),
+            source,
+        })?;
+        if !out.status.success() {
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            let tail: Vec<&str> = stderr.lines().rev().take(25).collect();
+            let output = tail.into_iter().rev().collect::<Vec<_>>().join("\n");
+            return Err(LockError::Resolve {
+                version: plan.version.clone(),
+                python: plan.python,
+                output,
+            });
+        }
+        let pins = String::from_utf8_lossy(&out.stdout);
+        Ok(format!("{}{}", plan.header(&uv_version), pins))
+    }
+}
+
+/// Writes a lock all-or-nothing.
+pub fn write_lock(path: &Path, text: &str) -> Result<(), LockError> {
+    crate::fsutil::write_atomic(path, text.as_bytes()).map_err(|source| LockError::Write {
+        path: path.to_path_buf(),
+        source,
+    })
+}

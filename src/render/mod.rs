@@ -1,0 +1,402 @@
+//! Rendering build contexts: a typed, fully resolved context per image, handlebars templates in
+//! strict mode with HTML escaping off, and the tree of files under `dockerfiles/`.
+//!
+//! Every value a template prints comes from a typed value of the matrix ([`crate::model`]), whose
+//! parser admits no whitespace, quote or shell metacharacter, so no matrix content can add an
+//! instruction the template did not write.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use handlebars::Handlebars;
+use serde::Serialize;
+
+use crate::lock;
+use crate::matrix::{Matrix, Release};
+use crate::model::{ImageTag, Variant};
+
+pub mod tree;
+
+pub use tree::{Change, ChangeKind, GeneratedFile, Tree};
+
+/// The directory build contexts are generated into, relative to the repository root.
+pub const OUT_DIR: &str = "dockerfiles";
+
+/// Airflow's home inside the images.
+pub const AIRFLOW_HOME: &str = "/usr/local/airflow";
+
+/// The unprivileged user images run as.
+pub const USER_NAME: &str = "astro";
+
+/// Its user id.
+pub const USER_UID: u32 = 50000;
+
+const CONSTRAINTS_PATH: &str = "/usr/local/share/runtime/constraints.txt";
+const AIRFLOW_CONSTRAINT_PATH: &str = "/usr/local/share/runtime/airflow-constraint.txt";
+
+/// The embedded templates: (name, text). `--templates DIR` overrides any of them by file name
+/// (`DIR/base.Dockerfile.hbs`, `DIR/partials/labels.hbs`, ...).
+pub const TEMPLATES: &[(&str, &str)] = &[
+    (
+        "base.Dockerfile",
+        include_str!("../../templates/base.Dockerfile.hbs"),
+    ),
+    (
+        "onbuild.Dockerfile",
+        include_str!("../../templates/onbuild.Dockerfile.hbs"),
+    ),
+    (
+        "entrypoint.sh",
+        include_str!("../../templates/entrypoint.sh.hbs"),
+    ),
+    ("pip.conf", include_str!("../../templates/pip.conf.hbs")),
+];
+
+/// The embedded partials: (name, text).
+pub const PARTIALS: &[(&str, &str)] = &[
+    (
+        "header",
+        include_str!("../../templates/partials/header.hbs"),
+    ),
+    (
+        "labels",
+        include_str!("../../templates/partials/labels.hbs"),
+    ),
+    (
+        "build-packages",
+        include_str!("../../templates/partials/build-packages.hbs"),
+    ),
+];
+
+/// Why rendering failed.
+#[derive(Debug, thiserror::Error)]
+pub enum RenderError {
+    /// A template did not compile.
+    #[error("template {name}: {source}")]
+    Template {
+        /// Template name.
+        name: String,
+        /// The handlebars error.
+        #[source]
+        source: Box<handlebars::TemplateError>,
+    },
+    /// A template referred to a value the context does not have (strict mode), or failed.
+    #[error("rendering {template} for {tag}: {source}")]
+    Render {
+        /// Template name.
+        template: String,
+        /// Image tag being rendered.
+        tag: String,
+        /// The handlebars error.
+        #[source]
+        source: Box<handlebars::RenderError>,
+    },
+    /// A template override or lock could not be read.
+    #[error("cannot read {path}: {source}")]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+/// The templates, compiled once.
+pub struct Templates {
+    hb: Handlebars<'static>,
+}
+
+impl Templates {
+    /// The embedded templates, each overridden by a file of the same name in `dir` if given.
+    pub fn load(dir: Option<&Path>) -> Result<Templates, RenderError> {
+        let mut hb = Handlebars::new();
+        hb.set_strict_mode(true);
+        hb.register_escape_fn(handlebars::no_escape);
+        let read = |rel: String, embedded: &'static str| -> Result<String, RenderError> {
+            match dir {
+                Some(d) => {
+                    let path = d.join(&rel);
+                    match std::fs::read_to_string(&path) {
+                        Ok(t) => Ok(t),
+                        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                            Ok(embedded.to_string())
+                        }
+                        Err(source) => Err(RenderError::Read { path, source }),
+                    }
+                }
+                None => Ok(embedded.to_string()),
+            }
+        };
+        for (name, text) in TEMPLATES {
+            let text = read(format!("{name}.hbs"), text)?;
+            hb.register_template_string(name, text)
+                .map_err(|e| RenderError::Template {
+                    name: name.to_string(),
+                    source: Box::new(e),
+                })?;
+        }
+        for (name, text) in PARTIALS {
+            let text = read(format!("partials/{name}.hbs"), text)?;
+            hb.register_partial(name, text)
+                .map_err(|e| RenderError::Template {
+                    name: format!("partials/{name}"),
+                    source: Box::new(e),
+                })?;
+        }
+        Ok(Templates { hb })
+    }
+
+    fn render<T: Serialize>(
+        &self,
+        name: &str,
+        tag: &ImageTag,
+        ctx: &T,
+    ) -> Result<String, RenderError> {
+        self.hb.render(name, ctx).map_err(|e| RenderError::Render {
+            template: name.to_string(),
+            tag: tag.to_string(),
+            source: Box::new(e),
+        })
+    }
+}
+
+/// The user images run as, for templates.
+#[derive(Clone, Debug, Serialize)]
+pub struct UserContext {
+    /// User name.
+    pub name: &'static str,
+    /// User id.
+    pub uid: u32,
+}
+
+/// A package index URL, for templates.
+#[derive(Clone, Debug, Serialize)]
+pub struct IndexContext {
+    /// Index name in the matrix.
+    pub name: String,
+    /// Its URL.
+    pub url: String,
+}
+
+/// Everything a template may print for one image: typed values rendered to text, nothing
+/// optional that a template could misspell into empty output (strict mode rejects unknown keys).
+#[derive(Clone, Debug, Serialize)]
+pub struct ImageContext {
+    /// The image tag, e.g. `5.0.6-base`.
+    pub tag: String,
+    /// Runtime version.
+    pub version: String,
+    /// Airflow version.
+    pub airflow: String,
+    /// Python `X.Y`.
+    pub python: String,
+    /// Debian code name.
+    pub debian: String,
+    /// `base` or `onbuild`.
+    pub variant: &'static str,
+    /// Default of the `BASE_IMAGE` build argument.
+    pub base_image: String,
+    /// `org.opencontainers.image.title`.
+    pub title: String,
+    /// `org.opencontainers.image.description`.
+    pub description: String,
+    /// `org.opencontainers.image.source`, when the matrix gives one.
+    pub source: Option<String>,
+    /// `pip install` arguments: `apache-airflow==X` then every pin of the image.
+    pub requirements: Vec<String>,
+    /// Extra package indexes the release needs.
+    pub indexes: Vec<IndexContext>,
+    /// Whether the package set is known.
+    pub packages_known: bool,
+    /// Airflow's home.
+    pub airflow_home: &'static str,
+    /// Where the lock lives in the image.
+    pub constraints_path: &'static str,
+    /// Where the global Airflow constraint lives in the image.
+    pub airflow_constraint_path: &'static str,
+    /// The user images run as.
+    pub user: UserContext,
+}
+
+impl ImageContext {
+    /// The context of `variant` of `release`.
+    pub fn new(matrix: &Matrix, release: &Release, variant: Variant) -> ImageContext {
+        let tag = ImageTag::new(release.version.clone(), variant);
+        let python = release.python_of(&variant);
+        let base_image = if variant.base {
+            let reference = format!("python:{python}-slim-{}", release.debian);
+            match matrix.base_image_digests().get(&reference) {
+                Some(d) => format!("{reference}@{d}"),
+                None => reference,
+            }
+        } else {
+            format!(
+                "{}:{}",
+                matrix.defaults().repository,
+                ImageTag::new(release.version.clone(), variant.as_base())
+            )
+        };
+        let kind = match (variant.slim, variant.base) {
+            (true, true) => "slim image without ONBUILD instructions",
+            (true, false) => "slim image with ONBUILD instructions for a project",
+            (false, true) => "image without ONBUILD instructions",
+            (false, false) => "image with ONBUILD instructions for a project",
+        };
+        let requirements = std::iter::once(format!("apache-airflow=={}", release.airflow))
+            .chain(
+                release
+                    .packages_of(&variant)
+                    .iter()
+                    .map(|(n, v)| format!("{n}=={v}")),
+            )
+            .collect();
+        ImageContext {
+            tag: tag.to_string(),
+            version: release.version.to_string(),
+            airflow: release.airflow.to_string(),
+            python: python.to_string(),
+            debian: release.debian.to_string(),
+            variant: if variant.base { "base" } else { "onbuild" },
+            base_image,
+            title: format!("Runtime {tag}"),
+            description: format!(
+                "Apache Airflow {} on Python {python} (Debian {}), {kind}",
+                release.airflow, release.debian
+            ),
+            source: matrix.defaults().source.clone(),
+            requirements,
+            indexes: matrix
+                .indexes_for(release)
+                .into_iter()
+                .map(|i| IndexContext {
+                    name: i.name.clone(),
+                    url: i.url.clone(),
+                })
+                .collect(),
+            packages_known: release.packages_known,
+            airflow_home: AIRFLOW_HOME,
+            constraints_path: CONSTRAINTS_PATH,
+            airflow_constraint_path: AIRFLOW_CONSTRAINT_PATH,
+            user: UserContext {
+                name: USER_NAME,
+                uid: USER_UID,
+            },
+        }
+    }
+}
+
+/// The directory of an image's build context, relative to [`OUT_DIR`]:
+/// `<version>/<suffix without dash>`, `<version>/onbuild` for the default tag.
+pub fn context_dir(tag: &ImageTag) -> PathBuf {
+    let suffix = tag.variant.suffix();
+    let leaf = suffix.strip_prefix('-').unwrap_or("onbuild");
+    PathBuf::from(tag.version.to_string()).join(leaf)
+}
+
+/// The image tag a context directory (relative to [`OUT_DIR`]) builds, if it is one.
+pub fn tag_of_context_dir(dir: &Path) -> Option<ImageTag> {
+    let mut parts = dir.iter().map(|p| p.to_str());
+    let (Some(Some(version)), Some(Some(leaf)), None) = (parts.next(), parts.next(), parts.next())
+    else {
+        return None;
+    };
+    let text = if leaf == "onbuild" {
+        version.to_string()
+    } else {
+        format!("{version}-{leaf}")
+    };
+    let tag: ImageTag = text.parse().ok()?;
+    (context_dir(&tag) == dir).then_some(tag)
+}
+
+/// Renders every file of every image of `release`. `locks` is the repository root holding
+/// `locks/`; a missing lock falls back to the release's own pins (and the files say so).
+pub fn render_release(
+    templates: &Templates,
+    matrix: &Matrix,
+    release: &Release,
+    locks: &Path,
+) -> Result<Vec<GeneratedFile>, RenderError> {
+    let mut files = Vec::new();
+    let mut lock_cache: BTreeMap<String, String> = BTreeMap::new();
+    for variant in release.variants() {
+        let tag = ImageTag::new(release.version.clone(), variant);
+        let dir = context_dir(&tag);
+        let ctx = ImageContext::new(matrix, release, variant);
+        if variant.base {
+            files.push(GeneratedFile::new(
+                dir.join("Dockerfile"),
+                templates.render("base.Dockerfile", &tag, &ctx)?,
+            ));
+            let python = release.python_of(&variant);
+            let key = python.to_string();
+            if !lock_cache.contains_key(&key) {
+                let text = match lock::read_lock(locks, &release.version, python) {
+                    Ok(Some(text)) => text,
+                    Ok(None) => unlocked_constraints(release, python),
+                    Err(source) => {
+                        return Err(RenderError::Read {
+                            path: lock::lock_path(locks, &release.version, python),
+                            source,
+                        });
+                    }
+                };
+                lock_cache.insert(key.clone(), text);
+            }
+            files.push(GeneratedFile::new(
+                dir.join("constraints.txt"),
+                lock_cache[&key].clone(),
+            ));
+            files.push(GeneratedFile::new(
+                dir.join("airflow-constraint.txt"),
+                format!("apache-airflow=={}\n", release.airflow),
+            ));
+            files.push(GeneratedFile::new(
+                dir.join("pip.conf"),
+                templates.render("pip.conf", &tag, &ctx)?,
+            ));
+            files.push(
+                GeneratedFile::new(
+                    dir.join("entrypoint.sh"),
+                    templates.render("entrypoint.sh", &tag, &ctx)?,
+                )
+                .executable(),
+            );
+        } else {
+            files.push(GeneratedFile::new(
+                dir.join("Dockerfile"),
+                templates.render("onbuild.Dockerfile", &tag, &ctx)?,
+            ));
+        }
+    }
+    Ok(files)
+}
+
+/// Constraints for a release without a committed lock: its own pins only.
+fn unlocked_constraints(release: &Release, python: crate::model::PythonVersion) -> String {
+    let mut text = format!(
+        "# runtime-kit: no lock for Runtime {} on Python {python}; these are the release's own\n\
+         # pins only, so transitive dependencies are not held. Make one with:\n\
+         # runtime-kit lock {} --python {python}\n\
+         apache-airflow=={}\n",
+        release.version, release.version, release.airflow
+    );
+    for (n, v) in release.packages.iter() {
+        text.push_str(&format!("{n}=={v}\n"));
+    }
+    text
+}
+
+/// Renders the whole tree (every release) in memory.
+pub fn render_all(
+    templates: &Templates,
+    matrix: &Matrix,
+    locks: &Path,
+) -> Result<Tree, RenderError> {
+    let mut files = Vec::new();
+    for release in matrix.releases() {
+        files.extend(render_release(templates, matrix, release, locks)?);
+    }
+    Ok(Tree::new(files))
+}
