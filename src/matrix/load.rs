@@ -488,7 +488,7 @@ fn convert_release(
         (None, false) => PackageSet::new(),
     };
     let packages_known = !raw.packages_unknown.as_ref().is_some_and(|u| *u.get_ref());
-    match (&raw.packages_unknown, packages.is_empty()) {
+    match (&raw.packages_unknown, raw.packages.is_empty()) {
         (Some(u), false) if *u.get_ref() => c.push(&u.span(), "packages-unknown = true on a release that lists packages; expected one or the other"),
         (None, true) => c.push(&raw.version.span(), "release has no [release.packages]; expected its pins, or packages-unknown = true where the public record lacks them"),
         _ => {}

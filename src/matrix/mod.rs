@@ -15,6 +15,7 @@ use crate::model::{
     PythonVersion, RuntimeVersion, SeriesKey, Variant,
 };
 
+pub mod edit;
 mod error;
 mod load;
 mod validate;

@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# The test command: installs everything the tests need on a fresh Debian machine (system
+# packages, the reference tools' virtualenv), then runs the whole suite. Run as root (apt-get).
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+
+scripts/setup-system.sh
+scripts/setup-venv.sh
+
+# Tests that need real tools fail, rather than skip, when a tool is missing.
+export RUNTIME_KIT_REQUIRE_TOOLS=1
+
+cargo fmt --all -- --check
+cargo clippy --all-targets --locked -- -D warnings
+cargo build --locked --no-default-features --lib
+cargo test --locked --all-targets
+cargo test --locked --doc

@@ -1,0 +1,136 @@
+//! The shipped matrix loads, validates and matches the documented parity table; broken matrices
+//! each fail with their own clear error at the right place.
+
+mod common;
+
+use runtime_kit::matrix::Matrix;
+use runtime_kit::model::{RuntimeVersion, VersionSpec};
+use runtime_kit::query;
+
+fn shipped() -> Matrix {
+    Matrix::load(common::shipped_matrix()).unwrap_or_else(|e| panic!("shipped matrix: {e}"))
+}
+
+fn v(s: &str) -> RuntimeVersion {
+    s.parse().unwrap()
+}
+
+#[test]
+fn shipped_matrix_validates() {
+    let m = shipped();
+    assert!(m.releases().len() >= 120, "{}", m.releases().len());
+    assert_eq!(m.releases().first().unwrap().version, v("3.0.0"));
+    assert!(m.release(&v("11.8.0")).is_some());
+    // Every release resolves to a complete set: either pins, or an explicit "unknown".
+    for r in m.releases() {
+        assert!(
+            !r.packages.is_empty() || !r.packages_known,
+            "{} has neither pins nor packages-unknown",
+            r.version
+        );
+        assert_eq!(r.slim, !r.slim_packages.is_empty(), "{}", r.version);
+    }
+}
+
+/// The parity table of the public documentation (as of 5.0.x).
+#[test]
+fn documented_parity_table() {
+    let m = shipped();
+    let airflows = |prefix: &str| -> Vec<String> {
+        let mut a: Vec<String> = m
+            .releases()
+            .iter()
+            .filter(|r| r.version.to_string().starts_with(prefix))
+            .map(|r| r.airflow.to_string())
+            .collect();
+        a.dedup();
+        a
+    };
+    assert_eq!(airflows("4.1."), ["2.2.4"]);
+    assert_eq!(airflows("4.2."), ["2.2.4", "2.2.5"]);
+    let early_5: Vec<String> = ["5.0.0", "5.0.1", "5.0.2", "5.0.3", "5.0.4", "5.0.5", "5.0.6", "5.0.7"]
+        .iter()
+        .map(|s| m.release(&v(s)).unwrap().airflow.to_string())
+        .collect();
+    assert!(early_5.iter().all(|a| a.starts_with("2.3.") && a.as_str() <= "2.3.3"), "{early_5:?}");
+    assert_eq!(early_5.first().unwrap(), "2.3.0");
+    assert_eq!(early_5.last().unwrap(), "2.3.3");
+    // Later 5.0.x releases moved to 2.3.4.
+    assert_eq!(m.release(&v("5.0.8")).unwrap().airflow.to_string(), "2.3.4");
+    // And the queries answer from it.
+    let spec: VersionSpec = "2.2.4".parse().unwrap();
+    let carrying: Vec<String> = query::runtimes_for(&m, &spec)
+        .iter()
+        .map(|r| r.version.to_string())
+        .collect();
+    assert!(carrying.contains(&"4.1.0".to_string()) && carrying.contains(&"4.2.0".to_string()), "{carrying:?}");
+}
+
+#[test]
+fn recorded_history_breaks_the_policy_only_where_declared() {
+    let m = shipped();
+    let exceptions: Vec<String> = m.policy_exceptions().iter().map(|e| e.release.to_string()).collect();
+    for known in ["4.2.4", "5.0.3"] {
+        assert!(exceptions.contains(&known.to_string()), "{known} missing from {exceptions:?}");
+    }
+    // Removing one exception makes validation fail at that release.
+    let text = std::fs::read_to_string(common::shipped_matrix()).unwrap();
+    let line = text.lines().find(|l| l.contains("release = \"4.2.4\"")).unwrap();
+    let edited = text.replace(&format!("{line}\n"), "");
+    let err = Matrix::from_str_named(&edited, "edited.toml").unwrap_err().to_string();
+    assert!(err.contains("4.2.1 -> 4.2.4") && err.contains("breaks the release policy"), "{err}");
+}
+
+/// Each broken matrix fails with its own error, at file:line:col, saying what was expected.
+#[test]
+fn broken_matrices() {
+    let cases: &[(&str, &str)] = &[
+        ("duplicate-version", "version 5.0.1 is recorded twice (first at line 9)"),
+        ("airflow-downgrade", "Airflow goes backwards"),
+        ("newline-in-package-version", "contains a character that is not a letter"),
+        ("unknown-key", "unknown field `pyhton`"),
+        ("bad-date", "invalid date, expected day between 01 and 28"),
+        ("date-as-string", "expected"),
+        ("yanked-without-reason", "a yanked release needs its published reason"),
+        ("airflow-minor-in-series", "expected one Airflow minor per major series"),
+        ("policy-patch-bump", "5.0.1 -> 5.0.2: a patch bump breaks the release policy"),
+        ("unneeded-exception", "policy exception for 5.1.0 is not needed"),
+        ("date-backwards", "release date goes backwards"),
+        ("shell-in-package-name", "expected a package name"),
+        ("quote-in-airflow", "contains a character that is not a letter"),
+        ("missing-series", "there is no [series.6] table"),
+        ("unsorted", "expected releases in ascending version order"),
+        ("no-packages", "expected its pins, or packages-unknown = true"),
+        ("airflow-pinned-in-packages", "apache-airflow is pinned by the release's `airflow` key"),
+        ("not-normalised-name", "in its normalised form \"astronomer-providers\""),
+        ("bad-channel", "expected a channel"),
+        ("bad-toml", "unclosed array table, expected `]`"),
+        ("wrong-schema", "expected schema = 1"),
+    ];
+    let dir = common::root().join("tests/data/broken");
+    let mut transcript = String::new();
+    let mut seen = std::collections::BTreeSet::new();
+    for (name, expected) in cases {
+        let path = dir.join(format!("{name}.toml"));
+        let rel = format!("tests/data/broken/{name}.toml");
+        let err = Matrix::load(&rel_to_root(&rel)).expect_err(name);
+        let first = &err.errors()[0];
+        let text = err.to_string();
+        assert!(path.exists());
+        assert!(text.contains(expected), "{name}: expected {expected:?} in:\n{text}");
+        assert!(first.location.line >= 1 && first.location.column >= 1, "{name}");
+        assert!(text.starts_with(&rel), "{name}: {text}");
+        assert!(seen.insert(first.message.clone()), "{name} repeats another case's error");
+        transcript.push_str(&format!("{text}\n"));
+    }
+    // Every file of the corpus is covered by a case.
+    let files = std::fs::read_dir(&dir).unwrap().count();
+    assert_eq!(files, cases.len());
+    snap!("broken_matrices", transcript);
+}
+
+fn rel_to_root(rel: &str) -> std::path::PathBuf {
+    // Paths are given relative to the repository root so messages name them that way.
+    std::env::set_current_dir(common::root()).unwrap();
+    std::path::PathBuf::from(rel)
+}
