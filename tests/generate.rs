@@ -1,0 +1,404 @@
+//! The generator: snapshots of each variant kind, the drift check, byte-identical reruns,
+//! all-or-nothing writes, and the generated tree checked by a parser and by hadolint.
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use runtime_kit::matrix::Matrix;
+use runtime_kit::model::ImageTag;
+use runtime_kit::render::{self, Templates, context_dir};
+
+fn shipped() -> Matrix {
+    Matrix::load(common::shipped_matrix()).unwrap()
+}
+
+fn tree() -> render::Tree {
+    render::render_all(&Templates::load(None).unwrap(), &shipped(), &common::root()).unwrap()
+}
+
+fn file<'t>(tree: &'t render::Tree, tag: &str, name: &str) -> &'t str {
+    let tag: ImageTag = tag.parse().unwrap();
+    let path = context_dir(&tag).join(name);
+    &tree
+        .get(&path)
+        .unwrap_or_else(|| panic!("{} not generated", path.display()))
+        .contents
+}
+
+/// A base and an ONBUILD Dockerfile of a release of each major series, and each variant kind.
+#[test]
+fn snapshots_of_each_series_and_variant_kind() {
+    let tree = tree();
+    let tags = [
+        "3.0.3-base",
+        "3.0.3",
+        "4.2.9-base",
+        "4.2.9",
+        "5.0.13-base",
+        "5.0.13",
+        "5.0.11-base",
+        "6.0.4-base",
+        "6.0.4",
+        "7.6.0-base",
+        "7.6.0",
+        "8.8.0-base",
+        "8.8.0",
+        "9.17.0-base",
+        "9.17.0",
+        "9.17.0-python-3.10-base",
+        "9.17.0-python-3.10",
+        "10.9.0-base",
+        "10.9.0",
+        "11.8.0-base",
+        "11.8.0",
+        "11.8.0-slim-base",
+        "11.8.0-slim",
+        "11.8.0-python-3.12-slim-base",
+        "11.8.0-python-3.12-slim",
+    ];
+    for tag in tags {
+        snap!(format!("dockerfile_{tag}"), file(&tree, tag, "Dockerfile"));
+    }
+    snap!("pip_conf_11.8.0", file(&tree, "11.8.0-base", "pip.conf"));
+    snap!("pip_conf_5.0.13", file(&tree, "5.0.13-base", "pip.conf"));
+    snap!(
+        "entrypoint_5.0.13",
+        file(&tree, "5.0.13-base", "entrypoint.sh")
+    );
+}
+
+/// The layout maps one-to-one to tags: every tag of every release has its context, and every
+/// context directory names a tag.
+#[test]
+fn layout_maps_one_to_one_to_tags() {
+    let m = shipped();
+    let tree = tree();
+    let dirs: std::collections::BTreeSet<PathBuf> = tree
+        .files()
+        .filter_map(|f| f.path.parent().map(Path::to_path_buf))
+        .filter(|p| !p.as_os_str().is_empty())
+        .collect();
+    let mut tags = 0;
+    for r in m.releases() {
+        for tag in r.tags() {
+            tags += 1;
+            let dir = context_dir(&tag);
+            assert!(dirs.contains(&dir), "{tag} has no context");
+            assert_eq!(render::tag_of_context_dir(&dir), Some(tag.clone()));
+            assert!(tree.get(&dir.join("Dockerfile")).is_some());
+            if tag.variant.base {
+                for f in [
+                    "constraints.txt",
+                    "pip.conf",
+                    "entrypoint.sh",
+                    "airflow-constraint.txt",
+                ] {
+                    assert!(tree.get(&dir.join(f)).is_some(), "{tag}: {f}");
+                }
+            }
+        }
+    }
+    assert_eq!(dirs.len(), tags);
+}
+
+/// Every generated Dockerfile parses, carries the matrix's Airflow version in its labels and
+/// (base images) pins Airflow and every package of its variant, with COPY sources that exist in
+/// its context.
+#[test]
+fn every_dockerfile_parses_and_pins_the_matrix() {
+    let m = shipped();
+    let tree = tree();
+    let mut checked = 0;
+    for r in m.releases() {
+        for tag in r.tags() {
+            let dir = context_dir(&tag);
+            let text = &tree.get(&dir.join("Dockerfile")).unwrap().contents;
+            let parsed = parse_dockerfile::parse(text).unwrap_or_else(|e| panic!("{tag}: {e}"));
+            assert!(!parsed.instructions.is_empty());
+            assert!(
+                text.contains(&format!(
+                    "io.astronomer.docker.airflow.version=\"{}\"",
+                    r.airflow
+                )),
+                "{tag}"
+            );
+            assert!(
+                text.contains(&format!(
+                    "io.astronomer.docker.runtime.version=\"{}\"",
+                    r.version
+                )),
+                "{tag}"
+            );
+            if tag.variant.base {
+                assert!(
+                    text.contains(&format!("        apache-airflow=={} \\\n", r.airflow)),
+                    "{tag}"
+                );
+                for (name, version) in r.packages_of(&tag.variant).iter() {
+                    assert!(
+                        text.contains(&format!("        {name}=={version} \\\n")),
+                        "{tag}: {name}"
+                    );
+                }
+                for line in text.lines().filter(|l| l.starts_with("COPY ")) {
+                    let src = line.split_whitespace().nth(1).unwrap();
+                    assert!(
+                        tree.get(&dir.join(src)).is_some(),
+                        "{tag}: COPY {src} has no file in its context"
+                    );
+                }
+            } else {
+                assert!(
+                    text.contains(&format!(
+                        ":{}-base\n",
+                        r.version.to_string() + &tag.variant.suffix()
+                    )),
+                    "{tag}"
+                );
+                assert!(text.contains("ONBUILD"), "{tag}");
+            }
+            checked += 1;
+        }
+    }
+    assert!(checked > 500, "{checked}");
+}
+
+fn snapshot_dir(dir: &Path) -> BTreeMap<PathBuf, (Vec<u8>, u32, std::time::SystemTime)> {
+    use std::os::unix::fs::PermissionsExt;
+    let mut out = BTreeMap::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap() {
+            let e = e.unwrap();
+            let meta = e.metadata().unwrap();
+            if meta.is_dir() {
+                stack.push(e.path());
+            } else {
+                out.insert(
+                    e.path().strip_prefix(dir).unwrap().to_path_buf(),
+                    (
+                        std::fs::read(e.path()).unwrap(),
+                        meta.permissions().mode(),
+                        meta.modified().unwrap(),
+                    ),
+                );
+            }
+        }
+    }
+    out
+}
+
+/// The drift check lists missing, stale, extra and unowned files and never writes; generate
+/// fixes drift, removes only what it owns and is byte-identical on rerun.
+#[test]
+fn drift_check_and_rerun() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("dockerfiles");
+    let outs = out.to_str().unwrap();
+    let first = common::run(&["generate", "--out", outs]);
+    assert_eq!(first.code, 0, "{}", first.transcript());
+    let clean = common::run(&["generate", "--check", "--out", outs]);
+    assert_eq!(clean.code, 0, "{}", clean.transcript());
+    let before = snapshot_dir(&out);
+    // Rerun: nothing changes, not even a modification time.
+    let again = common::run(&["generate", "--out", outs, "--format", "json"]);
+    let report: serde_json::Value = serde_json::from_str(&again.stdout).unwrap();
+    assert_eq!(report["changes"].as_array().unwrap().len(), 0);
+    assert_eq!(snapshot_dir(&out), before);
+
+    // Drift of every kind.
+    let stale = out.join("5.0.13/base/Dockerfile");
+    let edited = std::fs::read_to_string(&stale)
+        .unwrap()
+        .replace("apache-airflow==2.3.4", "apache-airflow==2.3.5");
+    std::fs::write(&stale, edited).unwrap();
+    std::fs::remove_file(out.join("7.6.0/onbuild/Dockerfile")).unwrap();
+    std::fs::write(out.join("7.6.0/base/notes.txt"), "mine").unwrap();
+    std::fs::create_dir_all(out.join("99.0.0/base")).unwrap();
+    std::fs::write(out.join("99.0.0/base/Dockerfile"), "FROM scratch\n").unwrap();
+    std::fs::write(out.join("README.md"), "not generated\n").unwrap();
+    let manifest = out.join(render::tree::MANIFEST);
+    let mut m = std::fs::read_to_string(&manifest).unwrap();
+    m.push_str("99.0.0/base/Dockerfile\n");
+    std::fs::write(&manifest, m).unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(
+        out.join("5.0.13/base/entrypoint.sh"),
+        std::fs::Permissions::from_mode(0o644),
+    )
+    .unwrap();
+
+    let drifted = snapshot_dir(&out);
+    let check = common::run(&["generate", "--check", "--out", outs]);
+    assert_eq!(check.code, 1);
+    assert_eq!(snapshot_dir(&out), drifted, "--check wrote something");
+    let listed = check.stdout.replace(outs, "OUT");
+    snap!("generate_check_drift", listed);
+
+    let fix = common::run(&["generate", "--out", outs]);
+    assert_eq!(
+        fix.code,
+        1,
+        "an unowned file in a context is reported: {}",
+        fix.transcript()
+    );
+    assert!(
+        !out.join("99.0.0").exists(),
+        "the extra generated directory is removed"
+    );
+    assert!(
+        out.join("README.md").exists(),
+        "files generate does not own are never touched"
+    );
+    assert!(out.join("7.6.0/base/notes.txt").exists());
+    std::fs::remove_file(out.join("7.6.0/base/notes.txt")).unwrap();
+    let clean = common::run(&["generate", "--check", "--out", outs]);
+    assert_eq!(clean.code, 0, "{}", clean.transcript());
+}
+
+/// A write that fails half-way leaves the previous tree exactly as it was.
+#[test]
+fn failed_write_leaves_previous_tree_intact() {
+    let m = shipped();
+    let templates = Templates::load(None).unwrap();
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("dockerfiles");
+    render::render_all(&templates, &m, &common::root())
+        .unwrap()
+        .write(&out)
+        .unwrap();
+    // Change the templates so every file is stale, then fail the write after 100 files.
+    let over = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(over.path().join("partials")).unwrap();
+    std::fs::write(
+        over.path().join("partials/header.hbs"),
+        "# Generated by runtime-kit (new header) {{tag}}\n",
+    )
+    .unwrap();
+    let changed = render::render_all(
+        &Templates::load(Some(over.path())).unwrap(),
+        &m,
+        &common::root(),
+    )
+    .unwrap();
+    let before = snapshot_dir(&out);
+    let mut n = 0;
+    let err = changed
+        .write_with(&out, &mut |_| {
+            n += 1;
+            if n > 100 {
+                Err(std::io::Error::other("disk full (injected)"))
+            } else {
+                Ok(())
+            }
+        })
+        .unwrap_err();
+    assert!(err.to_string().contains("disk full (injected)"), "{err}");
+    assert_eq!(snapshot_dir(&out), before, "the previous tree changed");
+    // A real I/O error: a file where a context directory must go.
+    let blocked = tmp.path().join("blocked");
+    std::fs::create_dir_all(&blocked).unwrap();
+    std::fs::write(blocked.join("5.0.13"), "a file, not a directory").unwrap();
+    let err = changed.write(&blocked).unwrap_err();
+    assert!(err.to_string().contains("5.0.13"), "{err}");
+    let left: Vec<_> = std::fs::read_dir(&blocked)
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(left.len(), 1, "nothing but the blocking file: {left:?}");
+}
+
+/// Template overrides work, and strict mode turns a misspelt key into an error, never empty text.
+#[test]
+fn template_overrides_and_strict_mode() {
+    let over = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(over.path().join("partials")).unwrap();
+    std::fs::write(
+        over.path().join("partials/labels.hbs"),
+        "LABEL custom=\"{{airflow}}\"\n",
+    )
+    .unwrap();
+    let m = shipped();
+    let t = Templates::load(Some(over.path())).unwrap();
+    let r = m.release(&"5.0.13".parse().unwrap()).unwrap();
+    let files = render::render_release(&t, &m, r, &common::root()).unwrap();
+    assert!(files[0].contents.contains("LABEL custom=\"2.3.4\"\n"));
+
+    std::fs::write(
+        over.path().join("partials/labels.hbs"),
+        "LABEL x=\"{{airflwo}}\"\n",
+    )
+    .unwrap();
+    let t = Templates::load(Some(over.path())).unwrap();
+    let err = render::render_release(&t, &m, r, &common::root())
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("airflwo") && err.contains("for 5.0.13"),
+        "{err}"
+    );
+
+    std::fs::write(over.path().join("base.Dockerfile.hbs"), "{{#if}}").unwrap();
+    let err = Templates::load(Some(over.path()))
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(err.contains("base.Dockerfile"), "{err}");
+}
+
+/// The committed tree is exactly what generate makes from the committed matrix and locks.
+#[test]
+fn committed_tree_is_current() {
+    let out = common::run(&["generate", "--check"]);
+    assert_eq!(
+        out.code,
+        0,
+        "dockerfiles/ is out of date:\n{}",
+        out.transcript()
+    );
+}
+
+fn hadolint() -> Option<PathBuf> {
+    let path = common::root().join(".venv/bin/hadolint");
+    if path.is_file() {
+        return Some(path);
+    }
+    assert!(
+        std::env::var_os("RUNTIME_KIT_REQUIRE_TOOLS").is_none(),
+        "hadolint is required (scripts/setup-venv.sh installs it)"
+    );
+    eprintln!("SKIPPED: hadolint not installed (scripts/setup-venv.sh)");
+    None
+}
+
+/// hadolint reports nothing on the whole committed tree (ignores carry reasons in .hadolint.yaml).
+#[test]
+fn hadolint_is_clean_on_the_generated_tree() {
+    let Some(hadolint) = hadolint() else { return };
+    let root = common::root();
+    let mut files: Vec<PathBuf> = Vec::new();
+    let mut stack = vec![root.join("dockerfiles")];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                stack.push(p);
+            } else if p.file_name().is_some_and(|n| n == "Dockerfile") {
+                files.push(p);
+            }
+        }
+    }
+    assert!(files.len() > 500);
+    let out = std::process::Command::new(hadolint)
+        .arg("--config")
+        .arg(root.join(".hadolint.yaml"))
+        .args(["--format", "json", "--failure-threshold", "style"])
+        .args(&files)
+        .output()
+        .unwrap();
+    let findings: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(findings.as_array().unwrap().len(), 0, "{findings:#}");
+    assert!(out.status.success());
+}
