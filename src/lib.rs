@@ -32,10 +32,21 @@
 //! ```
 #![forbid(unsafe_code)]
 
-mod fsutil;
+pub mod build;
+pub mod fsutil;
+pub mod lint;
 pub mod lock;
 pub mod matrix;
 pub mod model;
 pub mod policy;
 pub mod query;
+#[cfg(feature = "registry")]
+pub mod registry;
+pub mod release;
 pub mod render;
+pub mod tags;
+
+/// The README's examples, compiled and run as doc tests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;

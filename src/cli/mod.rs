@@ -9,12 +9,20 @@ use clap::{Parser, Subcommand, ValueEnum};
 
 use runtime_kit::matrix::{DEFAULT_PATH, Matrix};
 
+mod build;
 mod generate;
 mod lifecycle;
+mod lint;
 mod lock;
 mod next;
+#[cfg(feature = "registry")]
+mod pin_base;
 mod query;
+#[cfg(feature = "registry")]
+mod registry;
+mod release;
 mod table;
+mod tags;
 mod validate;
 
 /// Release matrix, policy, Dockerfile generation, lint, builds and registry tooling for an Airflow
@@ -36,10 +44,30 @@ enum Command {
     Query(query::Args),
     /// The version the release policy requires next.
     Next(next::Args),
+    /// Lint Dockerfiles; version parity of generated ones with the matrix; SARIF for CI.
+    Lint(lint::Args),
     /// Render every release's build contexts into dockerfiles/ (or --check them).
     Generate(generate::Args),
+    /// Add the next release to the matrix, resolve its lock, regenerate its build contexts.
+    Cut(release::CutArgs),
+    /// Mark a release yanked with its published reason.
+    Yank(release::YankArgs),
+    /// Release notes between two releases (Markdown or JSON).
+    Notes(release::NotesArgs),
+    /// The version feed other tools read (JSON).
+    Feed(release::FeedArgs),
     /// Resolve release locks (full pin sets) with uv, as of each release date.
     Lock(lock::Args),
+    /// Build a release's images (base before ONBUILD) with buildah or docker.
+    Build(build::Args),
+    /// Every tag of each release: exact tags and the floating aliases that point at it.
+    Tags(tags::Args),
+    /// Verify a registry against the tag plan; promote floating tags.
+    #[cfg(feature = "registry")]
+    Registry(registry::Args),
+    /// Resolve base images to digests and pin them in the matrix's [base-images].
+    #[cfg(feature = "registry")]
+    PinBase(pin_base::Args),
 }
 
 /// `--matrix PATH`, shared by every command that reads the matrix.
@@ -92,7 +120,18 @@ fn run(cli: Cli) -> anyhow::Result<Outcome> {
         Command::Lifecycle(a) => lifecycle::run(a),
         Command::Query(a) => query::run(a),
         Command::Next(a) => next::run(a),
+        Command::Lint(a) => lint::run(a),
         Command::Lock(a) => lock::run(a),
+        Command::Build(a) => build::run(a),
+        Command::Tags(a) => tags::run(a),
+        #[cfg(feature = "registry")]
+        Command::Registry(a) => registry::run(a),
+        #[cfg(feature = "registry")]
+        Command::PinBase(a) => pin_base::run(a),
+        Command::Cut(a) => release::cut(a),
+        Command::Yank(a) => release::yank(a),
+        Command::Notes(a) => release::notes(a),
+        Command::Feed(a) => release::feed(a),
         Command::Generate(a) => generate::run(a),
     }
 }
@@ -120,4 +159,15 @@ pub fn ok() -> anyhow::Result<Outcome> {
 /// A check found problems: exit code 1.
 pub fn failed() -> anyhow::Result<Outcome> {
     Ok(Outcome(ExitCode::from(1)))
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    /// clap checks every argument definition (unique names, valid defaults) of every subcommand.
+    #[test]
+    fn cli_definition_is_valid() {
+        super::Cli::command().debug_assert();
+    }
 }

@@ -1,0 +1,374 @@
+//! Cutting a new release: the next version by policy, a new `[[release]]` entry written into the
+//! matrix without disturbing anything else in the file, and marking releases yanked.
+//!
+//! The new entry continues the newest release of its series: same Python, variants, Debian
+//! release and packages, with the requested Airflow version and package pins. The edited text is
+//! validated as a whole before anything is written, so an invalid cut changes nothing.
+
+use std::fmt;
+use std::str::FromStr;
+
+use jiff::civil::Date;
+
+use crate::matrix::edit::MatrixDocument;
+use crate::matrix::{Matrix, Release};
+use crate::model::{
+    AirflowVersion, PackageName, PackageSet, PackageVersion, ParseError, PythonVersion,
+    RuntimeVersion,
+};
+use crate::policy::release::{Change, Next, NextError, next_version};
+
+/// A `NAME==VERSION` pin given on the command line.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Pin {
+    /// Package name (PEP 503 normalised).
+    pub name: PackageName,
+    /// Exact version (normalised PEP 440).
+    pub version: PackageVersion,
+}
+
+impl FromStr for Pin {
+    type Err = ParseError;
+
+    fn from_str(s: &str) -> Result<Self, ParseError> {
+        const EXPECTED: &str = "a pin like \"apache-airflow-providers-amazon==8.27.0\"";
+        let (name, version) = s
+            .split_once("==")
+            .ok_or_else(|| ParseError::new(s, EXPECTED, "it has no \"==\""))?;
+        let name = name
+            .parse()
+            .map_err(|e: ParseError| ParseError::new(s, EXPECTED, &e.to_string()))?;
+        let version = version
+            .parse()
+            .map_err(|e: ParseError| ParseError::new(s, EXPECTED, &e.to_string()))?;
+        Ok(Pin { name, version })
+    }
+}
+
+impl fmt::Display for Pin {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}=={}", self.name, self.version)
+    }
+}
+
+/// What to cut.
+#[derive(Clone, Debug)]
+pub struct CutRequest {
+    /// Airflow version of the new release.
+    pub airflow: AirflowVersion,
+    /// New pins of packages the base release already has.
+    pub packages: Vec<Pin>,
+    /// Packages the base release does not have.
+    pub new_packages: Vec<Pin>,
+    /// Another default Python.
+    pub python: Option<PythonVersion>,
+    /// A backwards-incompatible change.
+    pub breaking: bool,
+    /// Release date.
+    pub date: Date,
+    /// The release to continue (default: the newest release).
+    pub from: Option<RuntimeVersion>,
+}
+
+/// Why a cut was refused. Nothing was written.
+#[derive(Debug, thiserror::Error)]
+pub enum CutError {
+    /// The policy cannot produce a version (downgrade, taken major, ...).
+    #[error(transparent)]
+    Next(#[from] NextError),
+    /// `--package` names a package the base release does not pin.
+    #[error(
+        "{name} is not a package of {base}; pin it with --new-package if it is new, or check its spelling"
+    )]
+    UnknownPackage {
+        /// The package.
+        name: PackageName,
+        /// The base release.
+        base: RuntimeVersion,
+    },
+    /// `--new-package` names a package the base release already pins.
+    #[error("{name} is already a package of {base} (at {version}); use --package to move its pin")]
+    KnownPackage {
+        /// The package.
+        name: PackageName,
+        /// The base release.
+        base: RuntimeVersion,
+        /// Its current pin.
+        version: PackageVersion,
+    },
+    /// The same package twice.
+    #[error("{0} is given twice")]
+    Duplicate(PackageName),
+    /// The base release's package set is not known, so it cannot be carried forward.
+    #[error("the package set of {0} is not in the record; a release cannot continue it")]
+    UnknownBase(RuntimeVersion),
+    /// The computed version is already recorded.
+    #[error("{0} already exists in the matrix")]
+    Exists(RuntimeVersion),
+    /// The date is before the base release's date.
+    #[error("the release date {date} is before {base}'s date {base_date}")]
+    Date {
+        /// Requested date.
+        date: Date,
+        /// Base release.
+        base: RuntimeVersion,
+        /// Its date.
+        base_date: Date,
+    },
+    /// The edited matrix did not validate (the message lists every problem).
+    #[error("the new entry would make the matrix invalid:\n{0}")]
+    Invalid(String),
+}
+
+/// A cut, computed and validated but not written.
+#[derive(Clone, Debug)]
+pub struct Cut {
+    /// The version, the release it continues and the rule that decided it.
+    pub next: Next,
+    /// The new matrix text.
+    pub text: String,
+    /// The new matrix, validated.
+    pub matrix: Matrix,
+    /// 1-based line of the matrix where the new entry starts.
+    pub line: usize,
+}
+
+impl Cut {
+    /// The new release.
+    pub fn release(&self) -> &Release {
+        self.matrix
+            .release(&self.next.version)
+            .expect("a cut contains its release")
+    }
+}
+
+/// Computes the cut of `request` on `matrix`: version, new entry and new text. Writes nothing.
+pub fn cut(matrix: &Matrix, request: &CutRequest) -> Result<Cut, CutError> {
+    let base_version = match &request.from {
+        Some(v) => v.clone(),
+        None => matrix
+            .releases()
+            .last()
+            .map(|r| r.version.clone())
+            .ok_or(NextError::Empty)?,
+    };
+    let base = matrix
+        .release(&base_version)
+        .ok_or_else(|| NextError::Unknown(base_version.clone()))?;
+    if !base.packages_known {
+        return Err(CutError::UnknownBase(base.version.clone()));
+    }
+    let mut seen = std::collections::BTreeSet::new();
+    for pin in request.packages.iter().chain(&request.new_packages) {
+        if !seen.insert(&pin.name) {
+            return Err(CutError::Duplicate(pin.name.clone()));
+        }
+    }
+    for pin in &request.packages {
+        if !base.packages.contains(&pin.name) && !base.slim_packages.contains(&pin.name) {
+            return Err(CutError::UnknownPackage {
+                name: pin.name.clone(),
+                base: base.version.clone(),
+            });
+        }
+    }
+    for pin in &request.new_packages {
+        if let Some(v) = base.packages.get(&pin.name) {
+            return Err(CutError::KnownPackage {
+                name: pin.name.clone(),
+                base: base.version.clone(),
+                version: v.clone(),
+            });
+        }
+    }
+    if request.date < base.date {
+        return Err(CutError::Date {
+            date: request.date,
+            base: base.version.clone(),
+            base_date: base.date,
+        });
+    }
+    let changed: Vec<(&PackageName, &PackageVersion)> = request
+        .packages
+        .iter()
+        .chain(&request.new_packages)
+        .filter(|p| base.packages.get(&p.name) != Some(&p.version))
+        .map(|p| (&p.name, &p.version))
+        .collect();
+    let python_changed = request.python.is_some_and(|p| p != base.python);
+    let change = Change {
+        airflow: Some(&request.airflow),
+        packages: changed,
+        breaking: request.breaking || python_changed,
+    };
+    let next = next_version(matrix, Some(&base.version), &change)?;
+    if matrix.release(&next.version).is_some() {
+        return Err(CutError::Exists(next.version));
+    }
+
+    let mut packages = base.packages.clone();
+    let mut slim_packages = base.slim_packages.clone();
+    for pin in request.packages.iter().chain(&request.new_packages) {
+        if base.slim_packages.contains(&pin.name) {
+            slim_packages.insert(pin.name.clone(), pin.version.clone());
+        }
+        if base.packages.contains(&pin.name) || request.new_packages.contains(pin) {
+            packages.insert(pin.name.clone(), pin.version.clone());
+        }
+    }
+    let python = request.python.unwrap_or(base.python);
+    let series_python = matrix
+        .series_of(next.version.series())
+        .and_then(|s| s.python);
+    let block = entry_text(&EntryFields {
+        version: &next.version,
+        airflow: &request.airflow,
+        date: request.date,
+        python: (Some(python) != series_python).then_some(python),
+        base,
+        packages: &packages,
+        slim_packages: &slim_packages,
+    });
+
+    let original = matrix.text();
+    let offset = insertion_offset(matrix, &next.version);
+    let mut text = String::with_capacity(original.len() + block.len() + 2);
+    text.push_str(&original[..offset]);
+    let needs_newline = offset > 0 && !original[..offset].ends_with('\n');
+    if needs_newline {
+        text.push('\n');
+    }
+    let line = text.matches('\n').count() + 2;
+    text.push('\n');
+    text.push_str(&block);
+    text.push_str(&original[offset..]);
+    let new_matrix = Matrix::from_str_named(&text, matrix.path())
+        .map_err(|e| CutError::Invalid(e.to_string()))?;
+    Ok(Cut {
+        next,
+        text,
+        matrix: new_matrix,
+        line,
+    })
+}
+
+struct EntryFields<'a> {
+    version: &'a RuntimeVersion,
+    airflow: &'a AirflowVersion,
+    date: Date,
+    python: Option<PythonVersion>,
+    base: &'a Release,
+    packages: &'a PackageSet,
+    slim_packages: &'a PackageSet,
+}
+
+fn quoted(s: &str) -> String {
+    toml_edit::Value::from(s).to_string().trim().to_string()
+}
+
+/// The `[[release]]` block of a new release, in the matrix's layout.
+fn entry_text(f: &EntryFields<'_>) -> String {
+    let mut out = String::from("[[release]]\n");
+    out.push_str(&format!("version = {}\n", quoted(&f.version.to_string())));
+    out.push_str(&format!("airflow = {}\n", quoted(&f.airflow.to_string())));
+    out.push_str(&format!("date = {}\n", f.date));
+    if let Some(p) = f.python {
+        out.push_str(&format!("python = {}\n", quoted(&p.to_string())));
+    }
+    if !f.base.python_variants.is_empty() {
+        let list: Vec<String> = f
+            .base
+            .python_variants
+            .iter()
+            .map(|p| quoted(&p.to_string()))
+            .collect();
+        out.push_str(&format!("python-variants = [{}]\n", list.join(", ")));
+    }
+    if f.base.slim {
+        out.push_str("slim = true\n");
+    }
+    if let Some(index) = &f.base.index {
+        out.push_str(&format!("index = {}\n", quoted(index)));
+    }
+    let table = |out: &mut String, name: &str, set: &PackageSet| {
+        out.push_str(&format!("[release.{name}]\n"));
+        for (n, v) in set.iter() {
+            out.push_str(&format!(
+                "{} = {}\n",
+                quoted(n.as_str()),
+                quoted(&v.to_string())
+            ));
+        }
+    };
+    table(&mut out, "packages", f.packages);
+    if f.base.slim {
+        table(&mut out, "slim-packages", f.slim_packages);
+    }
+    out
+}
+
+/// Where a new release's block goes: after the block of the newest release below it, before any
+/// comment that introduces the next release (so section banners stay with what they introduce).
+fn insertion_offset(matrix: &Matrix, version: &RuntimeVersion) -> usize {
+    let text = matrix.text();
+    let successor = matrix
+        .releases()
+        .iter()
+        .find(|r| &r.version > version)
+        .map(|r| r.version.to_string());
+    let Some(successor) = successor else {
+        return text.len();
+    };
+    // Line starts of every `[[release]]` header, and the version each introduces.
+    let lines: Vec<(usize, &str)> = line_starts(text);
+    let mut header_line = None;
+    for (i, (_, line)) in lines.iter().enumerate() {
+        if line.trim_start().starts_with("[[release]]") {
+            let introduces = lines[i + 1..]
+                .iter()
+                .map(|(_, l)| l.trim())
+                .find(|l| l.starts_with("version"))
+                .and_then(|l| l.split('"').nth(1));
+            if introduces == Some(successor.as_str()) {
+                header_line = Some(i);
+                break;
+            }
+        }
+    }
+    let Some(mut i) = header_line else {
+        return text.len();
+    };
+    // Walk up over the comments and blank lines that precede the successor's header.
+    while i > 0 {
+        let l = lines[i - 1].1.trim();
+        if l.is_empty() || l.starts_with('#') {
+            i -= 1;
+        } else {
+            break;
+        }
+    }
+    lines[i].0
+}
+
+fn line_starts(text: &str) -> Vec<(usize, &str)> {
+    let mut out = Vec::new();
+    let mut start = 0;
+    for line in text.split_inclusive('\n') {
+        out.push((start, line));
+        start += line.len();
+    }
+    out
+}
+
+/// Marks `version` yanked with `reason` in the document (comments and layout kept). The caller
+/// saves it; saving re-validates.
+pub fn yank(
+    doc: &mut MatrixDocument,
+    version: &RuntimeVersion,
+    reason: &str,
+) -> Result<(), crate::matrix::edit::EditError> {
+    let table = doc.release_mut(version)?;
+    table.insert("yanked", toml_edit::value(true));
+    table.insert("yanked-reason", toml_edit::value(reason));
+    Ok(())
+}

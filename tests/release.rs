@@ -1,0 +1,454 @@
+//! The release workflow: cut, yank, notes and the feed, on copies of the shipped matrix.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+
+use runtime_kit::matrix::Matrix;
+use runtime_kit::release::{feed, notes};
+
+/// A scratch repository root holding a copy of the shipped matrix.
+fn scratch() -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let matrix = dir.path().join("runtime-matrix.toml");
+    std::fs::copy(common::shipped_matrix(), &matrix).unwrap();
+    (dir, matrix)
+}
+
+fn run_in(dir: &Path, args: &[&str]) -> common::Run {
+    common::run_in(dir, args)
+}
+
+/// The only difference between two texts: lines inserted at one place.
+fn inserted(before: &str, after: &str) -> (usize, Vec<String>) {
+    let a: Vec<&str> = before.lines().collect();
+    let b: Vec<&str> = after.lines().collect();
+    let prefix = a.iter().zip(&b).take_while(|(x, y)| x == y).count();
+    let suffix = a[prefix..]
+        .iter()
+        .rev()
+        .zip(b[prefix..].iter().rev())
+        .take_while(|(x, y)| x == y)
+        .count();
+    assert_eq!(
+        prefix + suffix,
+        a.len(),
+        "lines of the original changed or went missing"
+    );
+    (
+        prefix + 1,
+        b[prefix..b.len() - suffix]
+            .iter()
+            .map(|s| s.to_string())
+            .collect(),
+    )
+}
+
+#[test]
+fn notes_on_real_pairs() {
+    for (a, b) in [
+        ("5.0.5", "5.0.6"),
+        ("7.6.0", "8.0.0"),
+        ("3.0.4", "4.0.0"),
+        ("11.7.0", "11.8.0"),
+    ] {
+        let out = common::run(&["notes", a, b, "--on", "2024-06-01"]);
+        assert_eq!(out.code, 0, "{}", out.transcript());
+        snap!(format!("notes_{a}_{b}"), out.stdout);
+    }
+    let json = common::run(&[
+        "notes",
+        "7.6.0",
+        "8.0.0",
+        "--on",
+        "2024-06-01",
+        "--format",
+        "json",
+    ]);
+    snap!("notes_7.6.0_8.0.0_json", json.stdout);
+}
+
+#[test]
+fn notes_order_packages_by_pep440() {
+    let m = Matrix::load(common::shipped_matrix()).unwrap();
+    let day = "2024-01-01".parse().unwrap();
+    // 3.0.4 pins 1!2.0.0 epoch builds; 4.0.0's 2.x pins are lower in PEP 440 order.
+    let n = notes::notes(
+        &m,
+        &"3.0.4".parse().unwrap(),
+        &"4.0.0".parse().unwrap(),
+        day,
+    )
+    .unwrap();
+    assert!(
+        n.downgraded.iter().any(|p| p.from.to_string() == "1!2.0.0"),
+        "{:?}",
+        n.downgraded
+    );
+    assert!(n.upgraded.iter().all(|p| p.to > p.from));
+    let n = notes::notes(
+        &m,
+        &"7.6.0".parse().unwrap(),
+        &"8.0.0".parse().unwrap(),
+        day,
+    )
+    .unwrap();
+    assert!(!n.removed.is_empty(), "providers were dropped in 8.0.0");
+    assert_eq!(n.yanked.len(), 1, "8.0.0 was yanked");
+    let err = notes::notes(
+        &m,
+        &"5.0.99".parse().unwrap(),
+        &"8.0.0".parse().unwrap(),
+        day,
+    )
+    .unwrap_err();
+    assert_eq!(err.to_string(), "5.0.99 is not a release in the matrix");
+}
+
+#[test]
+fn feed_is_deterministic_and_matches_its_schema() {
+    let a = common::run(&["feed"]);
+    let b = common::run(&["feed"]);
+    assert_eq!(a.code, 0);
+    assert_eq!(a.stdout, b.stdout);
+    let value: serde_json::Value = serde_json::from_str(&a.stdout).unwrap();
+    let schema: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(common::root().join("docs/feed.schema.json")).unwrap(),
+    )
+    .unwrap();
+    let validator = jsonschema::validator_for(&schema).unwrap();
+    let errors: Vec<String> = validator
+        .iter_errors(&value)
+        .map(|e| format!("{e} at {}", e.instance_path()))
+        .collect();
+    assert!(errors.is_empty(), "{errors:#?}");
+    // A broken document fails the schema: the test can fail.
+    let mut broken = value.clone();
+    broken["runtimeVersions"]["5.0.6"]["metadata"]["releaseDate"] = serde_json::json!("July 2022");
+    assert!(!validator.is_valid(&broken));
+
+    let m = Matrix::load(common::shipped_matrix()).unwrap();
+    let f = feed::feed(&m);
+    assert_eq!(f.runtime_versions.len(), m.releases().len());
+    let keys: Vec<&str> = value["runtimeVersions"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    assert_eq!(keys.len(), m.releases().len());
+    let entry = &value["runtimeVersions"]["8.0.0"]["metadata"];
+    assert_eq!(entry["yanked"], true);
+    assert_eq!(entry["airflowVersion"], "2.6.0");
+    snap!(
+        "feed_11.8.0",
+        serde_json::to_string_pretty(&value["runtimeVersions"]["11.8.0"]).unwrap()
+    );
+}
+
+#[test]
+fn cut_dry_run_writes_nothing() {
+    let (dir, matrix) = scratch();
+    let before = std::fs::read_to_string(&matrix).unwrap();
+    let out = run_in(
+        dir.path(),
+        &[
+            "cut",
+            "--airflow",
+            "2.9.4",
+            "--package",
+            "astronomer-providers==1.19.3",
+            "--date",
+            "2024-09-01",
+            "--dry-run",
+        ],
+    );
+    assert_eq!(out.code, 0, "{}", out.transcript());
+    assert_eq!(std::fs::read_to_string(&matrix).unwrap(), before);
+    assert!(!dir.path().join("dockerfiles").exists() && !dir.path().join("locks").exists());
+    assert!(
+        out.stdout.starts_with("11.9.0 (from 11.8.0, minor bump)"),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        out.stdout
+            .contains("+\"astronomer-providers\" = \"1.19.3\"")
+    );
+}
+
+#[test]
+fn cut_appends_a_release_and_changes_nothing_else() {
+    let (dir, matrix) = scratch();
+    let before = std::fs::read_to_string(&matrix).unwrap();
+    let out = run_in(
+        dir.path(),
+        &[
+            "cut",
+            "--airflow",
+            "2.9.4",
+            "--package",
+            "astronomer-providers==1.19.3",
+            "--date",
+            "2024-09-01",
+            "--no-lock",
+        ],
+    );
+    assert_eq!(out.code, 0, "{}", out.transcript());
+    let after = std::fs::read_to_string(&matrix).unwrap();
+    let (line, added) = inserted(&before, &after);
+    assert_eq!(line, before.lines().count() + 1);
+    snap!("cut_11.9.0_added_lines", added.join("\n"));
+    let m = Matrix::load(&matrix).unwrap();
+    let r = m.release(&"11.9.0".parse().unwrap()).unwrap();
+    assert_eq!(r.airflow.to_string(), "2.9.4");
+    assert_eq!(
+        r.packages
+            .get(&"astronomer-providers".parse().unwrap())
+            .unwrap()
+            .to_string(),
+        "1.19.3"
+    );
+    // Its build contexts were generated, and the tree is current.
+    assert!(
+        dir.path()
+            .join("dockerfiles/11.9.0/base/Dockerfile")
+            .is_file()
+    );
+    assert!(
+        dir.path()
+            .join("dockerfiles/11.9.0/python-3.12-slim/Dockerfile")
+            .is_file()
+    );
+    let check = run_in(dir.path(), &["generate", "--check"]);
+    assert_eq!(check.code, 0, "{}", check.transcript());
+}
+
+#[test]
+fn cut_of_an_older_series_goes_in_version_order() {
+    let (dir, matrix) = scratch();
+    let before = std::fs::read_to_string(&matrix).unwrap();
+    let out = run_in(
+        dir.path(),
+        &[
+            "cut",
+            "--airflow",
+            "2.8.5",
+            "--from",
+            "10.9.0",
+            "--date",
+            "2024-09-01",
+            "--no-lock",
+        ],
+    );
+    assert_eq!(out.code, 0, "{}", out.transcript());
+    let after = std::fs::read_to_string(&matrix).unwrap();
+    let (line, added) = inserted(&before, &after);
+    let text_before_insert: Vec<&str> = after.lines().take(line - 1).collect();
+    assert!(
+        text_before_insert
+            .iter()
+            .any(|l| l.contains("version = \"10.9.0\""))
+    );
+    assert!(
+        !text_before_insert
+            .iter()
+            .any(|l| l.contains("version = \"11.0.0\""))
+    );
+    assert!(
+        added.iter().any(|l| l == "version = \"10.10.0\""),
+        "{added:?}"
+    );
+    Matrix::load(&matrix).unwrap();
+}
+
+#[test]
+fn invalid_cuts_are_refused_and_change_nothing() {
+    let cases: &[(&[&str], &str)] = &[
+        (&["--airflow", "2.9.2"], "older than 11.8.0's Airflow 2.9.3"),
+        (
+            &[
+                "--airflow",
+                "2.9.4",
+                "--package",
+                "apache-airflow-providers-amazn==8.28.0",
+            ],
+            "is not a package of 11.8.0",
+        ),
+        (
+            &[
+                "--airflow",
+                "2.9.4",
+                "--new-package",
+                "apache-airflow-providers-amazon==8.28.0",
+            ],
+            "is already a package of 11.8.0",
+        ),
+        (
+            &[
+                "--airflow",
+                "2.9.4",
+                "--package",
+                "apache-airflow-providers-amazon==8.28.x",
+            ],
+            "expected a pin like",
+        ),
+        (
+            &[
+                "--airflow",
+                "2.9.4",
+                "--package",
+                "apache-airflow-providers-amazon=8.28.0",
+            ],
+            "it has no \"==\"",
+        ),
+        (
+            &["--airflow", "2.3.5", "--from", "4.2.9"],
+            "series 5 already exists",
+        ),
+        (
+            &["--airflow", "2.3.5", "--from", "5.0.7"],
+            "not the newest release of series 5",
+        ),
+        (
+            &["--airflow", "2.3.5", "--from", "5.5.0"],
+            "package set of 5.5.0 is not in the record",
+        ),
+        (
+            &["--airflow", "2.9.4", "--date", "2020-01-01"],
+            "before 11.8.0's date",
+        ),
+    ];
+    let (dir, matrix) = scratch();
+    let before = std::fs::read_to_string(&matrix).unwrap();
+    for (args, why) in cases {
+        let mut all = vec!["cut", "--no-lock"];
+        all.extend_from_slice(args);
+        let out = run_in(dir.path(), &all);
+        assert_eq!(out.code, 2, "{args:?}: {}", out.transcript());
+        assert!(out.stderr.contains(why), "{args:?}: {}", out.stderr);
+        assert_eq!(
+            std::fs::read_to_string(&matrix).unwrap(),
+            before,
+            "{args:?} changed the matrix"
+        );
+    }
+    assert!(!dir.path().join("dockerfiles").exists());
+    // A matrix that fails validation is never edited.
+    let broken = before.replace("version = \"5.0.6\"", "version = \"5.0.66\"");
+    std::fs::write(&matrix, &broken).unwrap();
+    let out = run_in(dir.path(), &["cut", "--no-lock", "--airflow", "2.9.4"]);
+    assert_eq!(out.code, 2, "{}", out.transcript());
+    assert_eq!(std::fs::read_to_string(&matrix).unwrap(), broken);
+}
+
+#[test]
+fn yank_marks_a_release_keeping_the_file() {
+    let (dir, matrix) = scratch();
+    let before = std::fs::read_to_string(&matrix).unwrap();
+    let dry = run_in(
+        dir.path(),
+        &[
+            "yank",
+            "11.7.0",
+            "--reason",
+            "Breaks task logs",
+            "--dry-run",
+        ],
+    );
+    assert_eq!(dry.code, 0, "{}", dry.transcript());
+    assert_eq!(std::fs::read_to_string(&matrix).unwrap(), before);
+    let out = run_in(
+        dir.path(),
+        &["yank", "11.7.0", "--reason", "Breaks task logs"],
+    );
+    assert_eq!(out.code, 0, "{}", out.transcript());
+    let after = std::fs::read_to_string(&matrix).unwrap();
+    let (_, added) = inserted(&before, &after);
+    assert_eq!(
+        added,
+        ["yanked = true", "yanked-reason = \"Breaks task logs\""]
+    );
+    let m = Matrix::load(&matrix).unwrap();
+    assert_eq!(
+        m.release(&"11.7.0".parse().unwrap())
+            .unwrap()
+            .yanked
+            .as_deref(),
+        Some("Breaks task logs")
+    );
+    let unknown = run_in(dir.path(), &["yank", "11.7.9", "--reason", "x"]);
+    assert_eq!(unknown.code, 2);
+    assert!(unknown.stderr.contains("11.7.9"), "{}", unknown.stderr);
+    let empty = run_in(dir.path(), &["yank", "11.6.0", "--reason", " "]);
+    assert_eq!(empty.code, 2, "{}", empty.transcript());
+    assert_eq!(std::fs::read_to_string(&matrix).unwrap(), after);
+}
+
+/// Two commands from "Airflow 2.9.4 is out" to a validated entry with a real lock, regenerated
+/// build contexts and release notes.
+#[test]
+fn cut_resolves_a_real_lock() {
+    let uv = common::root().join(".venv/bin/uv");
+    if !uv.is_file() {
+        assert!(
+            std::env::var_os("RUNTIME_KIT_REQUIRE_TOOLS").is_none(),
+            "uv is required"
+        );
+        eprintln!("SKIPPED: uv not installed (scripts/setup-venv.sh)");
+        return;
+    }
+    let (dir, _) = scratch();
+    let out = run_in(
+        dir.path(),
+        &[
+            "cut",
+            "--airflow",
+            "2.3.4",
+            "--from",
+            "4.2.9",
+            "--breaking",
+            "--date",
+            "2022-12-20",
+            "--uv",
+            uv.to_str().unwrap(),
+        ],
+    );
+    // 4.2.9 + a breaking change needs a major, and series 5 exists: refused before resolving.
+    assert_eq!(out.code, 2, "{}", out.transcript());
+    let out = run_in(
+        dir.path(),
+        &[
+            "cut",
+            "--airflow",
+            "2.2.5",
+            "--from",
+            "4.2.9",
+            "--package",
+            "apache-airflow-providers-amazon==3.4.0",
+            "--date",
+            "2022-12-20",
+            "--uv",
+            uv.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(out.code, 0, "{}", out.transcript());
+    let lock = std::fs::read_to_string(dir.path().join("locks/4.3.0/python-3.9.txt")).unwrap();
+    assert!(
+        lock.contains("apache-airflow==2.2.5\n")
+            && lock.contains("apache-airflow-providers-amazon==3.4.0\n"),
+        "{lock}"
+    );
+    let constraints =
+        std::fs::read_to_string(dir.path().join("dockerfiles/4.3.0/base/constraints.txt")).unwrap();
+    assert_eq!(constraints, lock);
+    let notes = run_in(
+        dir.path(),
+        &["notes", "4.2.9", "4.3.0", "--on", "2023-01-01"],
+    );
+    assert!(
+        notes.stdout.contains("`apache-airflow-providers-amazon`"),
+        "{}",
+        notes.stdout
+    );
+}
