@@ -8,36 +8,146 @@ use common::run;
 const CASES: &[(&str, &[&str], i32)] = &[
     ("cli_validate", &["validate"], 0),
     ("cli_validate_json", &["validate", "--format", "json"], 0),
-    ("cli_validate_broken", &["validate", "--matrix", "tests/data/broken/airflow-minor-in-series.toml"], 1),
-    ("cli_validate_broken_json", &["validate", "--matrix", "tests/data/broken/policy-patch-bump.toml", "--format", "json"], 1),
-    ("cli_validate_missing_file", &["validate", "--matrix", "no/such/file.toml"], 1),
+    (
+        "cli_validate_broken",
+        &[
+            "validate",
+            "--matrix",
+            "tests/data/broken/airflow-minor-in-series.toml",
+        ],
+        1,
+    ),
+    (
+        "cli_validate_broken_json",
+        &[
+            "validate",
+            "--matrix",
+            "tests/data/broken/policy-patch-bump.toml",
+            "--format",
+            "json",
+        ],
+        1,
+    ),
+    (
+        "cli_validate_missing_file",
+        &["validate", "--matrix", "no/such/file.toml"],
+        1,
+    ),
     ("cli_lifecycle", &["lifecycle", "--on", "2024-01-15"], 0),
-    ("cli_lifecycle_json", &["lifecycle", "--on", "2024-01-15", "--format", "json"], 0),
-    ("cli_lifecycle_all", &["lifecycle", "--all", "--on", "2023-06-01"], 0),
+    (
+        "cli_lifecycle_json",
+        &["lifecycle", "--on", "2024-01-15", "--format", "json"],
+        0,
+    ),
+    (
+        "cli_lifecycle_all",
+        &["lifecycle", "--all", "--on", "2023-06-01"],
+        0,
+    ),
     ("cli_query_airflow", &["query", "airflow", "5.0.6"], 0),
-    ("cli_query_airflow_json", &["query", "airflow", "5.0.6", "--format", "json"], 0),
-    ("cli_query_airflow_unknown", &["query", "airflow", "5.0.99"], 2),
-    ("cli_query_runtimes_exact", &["query", "runtimes", "2.3.3"], 0),
-    ("cli_query_runtimes_series", &["query", "runtimes", "2.2"], 0),
-    ("cli_query_runtimes_range", &["query", "runtimes", ">=2.3,<2.5", "--format", "json"], 0),
+    (
+        "cli_query_airflow_json",
+        &["query", "airflow", "5.0.6", "--format", "json"],
+        0,
+    ),
+    (
+        "cli_query_airflow_unknown",
+        &["query", "airflow", "5.0.99"],
+        2,
+    ),
+    (
+        "cli_query_runtimes_exact",
+        &["query", "runtimes", "2.3.3"],
+        0,
+    ),
+    (
+        "cli_query_runtimes_series",
+        &["query", "runtimes", "2.2"],
+        0,
+    ),
+    (
+        "cli_query_runtimes_range",
+        &["query", "runtimes", ">=2.3,<2.5", "--format", "json"],
+        0,
+    ),
     ("cli_query_runtimes_none", &["query", "runtimes", "1.10"], 1),
     ("cli_query_latest", &["query", "latest"], 0),
-    ("cli_query_latest_major", &["query", "latest", "--major", "9"], 0),
-    ("cli_query_latest_airflow", &["query", "latest", "--airflow", "2.3"], 0),
-    ("cli_query_upgrade_ok", &["query", "upgrade", "5.0.6", "5.0.13"], 0),
-    ("cli_query_upgrade_downgrade", &["query", "upgrade", "6.0.4", "5.0.13"], 1),
-    ("cli_query_upgrade_yanked", &["query", "upgrade", "7.6.0", "8.0.0"], 1),
-    ("cli_query_upgrade_eol", &["query", "upgrade", "5.0.6", "5.0.13", "--on", "2025-01-01", "--format", "json"], 1),
+    (
+        "cli_query_latest_major",
+        &["query", "latest", "--major", "9"],
+        0,
+    ),
+    (
+        "cli_query_latest_airflow",
+        &["query", "latest", "--airflow", "2.3"],
+        0,
+    ),
+    (
+        "cli_query_upgrade_ok",
+        &["query", "upgrade", "5.0.6", "5.0.13"],
+        0,
+    ),
+    (
+        "cli_query_upgrade_downgrade",
+        &["query", "upgrade", "6.0.4", "5.0.13"],
+        1,
+    ),
+    (
+        "cli_query_upgrade_yanked",
+        &["query", "upgrade", "7.6.0", "8.0.0"],
+        1,
+    ),
+    (
+        "cli_query_upgrade_eol",
+        &[
+            "query",
+            "upgrade",
+            "5.0.6",
+            "5.0.13",
+            "--on",
+            "2025-01-01",
+            "--format",
+            "json",
+        ],
+        1,
+    ),
     ("cli_query_bad_version", &["query", "airflow", "5.0"], 2),
-    ("cli_next_patch_of_airflow", &["next", "--airflow", "2.9.4"], 0),
+    (
+        "cli_next_patch_of_airflow",
+        &["next", "--airflow", "2.9.4"],
+        0,
+    ),
     ("cli_next_new_minor", &["next", "--airflow", "2.10.0"], 0),
     ("cli_next_same", &["next", "--airflow", "2.9.3"], 0),
-    ("cli_next_breaking", &["next", "--airflow", "2.9.3", "--breaking", "--format", "json"], 0),
+    (
+        "cli_next_breaking",
+        &[
+            "next",
+            "--airflow",
+            "2.9.3",
+            "--breaking",
+            "--format",
+            "json",
+        ],
+        0,
+    ),
     ("cli_next_airflow3", &["next", "--airflow", "3.0.1"], 0),
     ("cli_next_downgrade", &["next", "--airflow", "2.9.2"], 2),
-    ("cli_next_not_newest", &["next", "--airflow", "2.3.5", "--from", "5.0.7"], 2),
-    ("cli_next_from_series_tip", &["next", "--airflow", "2.3.5", "--from", "5.5.0"], 0),
-    ("cli_next_major_taken", &["next", "--airflow", "2.4.0", "--from", "5.5.0"], 2),
+    (
+        "cli_next_not_newest",
+        &["next", "--airflow", "2.3.5", "--from", "5.0.7"],
+        2,
+    ),
+    (
+        "cli_next_from_series_tip",
+        &["next", "--airflow", "2.3.5", "--from", "5.5.0"],
+        0,
+    ),
+    (
+        "cli_next_major_taken",
+        &["next", "--airflow", "2.4.0", "--from", "5.5.0"],
+        2,
+    ),
 ];
 
 #[test]
@@ -45,7 +155,10 @@ fn cli_snapshots() {
     for (name, args, code) in CASES {
         let out = run(args);
         assert_eq!(out.code, *code, "{name}: {}", out.transcript());
-        snap!(*name, format!("$ runtime-kit {}\n{}", args.join(" "), out.transcript()));
+        snap!(
+            *name,
+            format!("$ runtime-kit {}\n{}", args.join(" "), out.transcript())
+        );
     }
 }
 

@@ -48,11 +48,18 @@ fn documented_parity_table() {
     };
     assert_eq!(airflows("4.1."), ["2.2.4"]);
     assert_eq!(airflows("4.2."), ["2.2.4", "2.2.5"]);
-    let early_5: Vec<String> = ["5.0.0", "5.0.1", "5.0.2", "5.0.3", "5.0.4", "5.0.5", "5.0.6", "5.0.7"]
-        .iter()
-        .map(|s| m.release(&v(s)).unwrap().airflow.to_string())
-        .collect();
-    assert!(early_5.iter().all(|a| a.starts_with("2.3.") && a.as_str() <= "2.3.3"), "{early_5:?}");
+    let early_5: Vec<String> = [
+        "5.0.0", "5.0.1", "5.0.2", "5.0.3", "5.0.4", "5.0.5", "5.0.6", "5.0.7",
+    ]
+    .iter()
+    .map(|s| m.release(&v(s)).unwrap().airflow.to_string())
+    .collect();
+    assert!(
+        early_5
+            .iter()
+            .all(|a| a.starts_with("2.3.") && a.as_str() <= "2.3.3"),
+        "{early_5:?}"
+    );
     assert_eq!(early_5.first().unwrap(), "2.3.0");
     assert_eq!(early_5.last().unwrap(), "2.3.3");
     // Later 5.0.x releases moved to 2.3.4.
@@ -63,46 +70,94 @@ fn documented_parity_table() {
         .iter()
         .map(|r| r.version.to_string())
         .collect();
-    assert!(carrying.contains(&"4.1.0".to_string()) && carrying.contains(&"4.2.0".to_string()), "{carrying:?}");
+    assert!(
+        carrying.contains(&"4.1.0".to_string()) && carrying.contains(&"4.2.0".to_string()),
+        "{carrying:?}"
+    );
 }
 
 #[test]
 fn recorded_history_breaks_the_policy_only_where_declared() {
     let m = shipped();
-    let exceptions: Vec<String> = m.policy_exceptions().iter().map(|e| e.release.to_string()).collect();
+    let exceptions: Vec<String> = m
+        .policy_exceptions()
+        .iter()
+        .map(|e| e.release.to_string())
+        .collect();
     for known in ["4.2.4", "5.0.3"] {
-        assert!(exceptions.contains(&known.to_string()), "{known} missing from {exceptions:?}");
+        assert!(
+            exceptions.contains(&known.to_string()),
+            "{known} missing from {exceptions:?}"
+        );
     }
     // Removing one exception makes validation fail at that release.
     let text = std::fs::read_to_string(common::shipped_matrix()).unwrap();
-    let line = text.lines().find(|l| l.contains("release = \"4.2.4\"")).unwrap();
+    let line = text
+        .lines()
+        .find(|l| l.contains("release = \"4.2.4\""))
+        .unwrap();
     let edited = text.replace(&format!("{line}\n"), "");
-    let err = Matrix::from_str_named(&edited, "edited.toml").unwrap_err().to_string();
-    assert!(err.contains("4.2.1 -> 4.2.4") && err.contains("breaks the release policy"), "{err}");
+    let err = Matrix::from_str_named(&edited, "edited.toml")
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("4.2.1 -> 4.2.4") && err.contains("breaks the release policy"),
+        "{err}"
+    );
 }
 
 /// Each broken matrix fails with its own error, at file:line:col, saying what was expected.
 #[test]
 fn broken_matrices() {
     let cases: &[(&str, &str)] = &[
-        ("duplicate-version", "version 5.0.1 is recorded twice (first at line 9)"),
+        (
+            "duplicate-version",
+            "version 5.0.1 is recorded twice (first at line 9)",
+        ),
         ("airflow-downgrade", "Airflow goes backwards"),
-        ("newline-in-package-version", "contains a character that is not a letter"),
+        (
+            "newline-in-package-version",
+            "contains a character that is not a letter",
+        ),
         ("unknown-key", "unknown field `pyhton`"),
         ("bad-date", "invalid date, expected day between 01 and 28"),
         ("date-as-string", "expected"),
-        ("yanked-without-reason", "a yanked release needs its published reason"),
-        ("airflow-minor-in-series", "expected one Airflow minor per major series"),
-        ("policy-patch-bump", "5.0.1 -> 5.0.2: a patch bump breaks the release policy"),
-        ("unneeded-exception", "policy exception for 5.1.0 is not needed"),
+        (
+            "yanked-without-reason",
+            "a yanked release needs its published reason",
+        ),
+        (
+            "airflow-minor-in-series",
+            "expected one Airflow minor per major series",
+        ),
+        (
+            "policy-patch-bump",
+            "5.0.1 -> 5.0.2: a patch bump breaks the release policy",
+        ),
+        (
+            "unneeded-exception",
+            "policy exception for 5.1.0 is not needed",
+        ),
         ("date-backwards", "release date goes backwards"),
         ("shell-in-package-name", "expected a package name"),
-        ("quote-in-airflow", "contains a character that is not a letter"),
+        (
+            "quote-in-airflow",
+            "contains a character that is not a letter",
+        ),
         ("missing-series", "there is no [series.6] table"),
         ("unsorted", "expected releases in ascending version order"),
-        ("no-packages", "expected its pins, or packages-unknown = true"),
-        ("airflow-pinned-in-packages", "apache-airflow is pinned by the release's `airflow` key"),
-        ("not-normalised-name", "in its normalised form \"astronomer-providers\""),
+        (
+            "no-packages",
+            "expected its pins, or packages-unknown = true",
+        ),
+        (
+            "airflow-pinned-in-packages",
+            "apache-airflow is pinned by the release's `airflow` key",
+        ),
+        (
+            "not-normalised-name",
+            "in its normalised form \"astronomer-providers\"",
+        ),
         ("bad-channel", "expected a channel"),
         ("bad-toml", "unclosed array table, expected `]`"),
         ("wrong-schema", "expected schema = 1"),
@@ -117,10 +172,19 @@ fn broken_matrices() {
         let first = &err.errors()[0];
         let text = err.to_string();
         assert!(path.exists());
-        assert!(text.contains(expected), "{name}: expected {expected:?} in:\n{text}");
-        assert!(first.location.line >= 1 && first.location.column >= 1, "{name}");
+        assert!(
+            text.contains(expected),
+            "{name}: expected {expected:?} in:\n{text}"
+        );
+        assert!(
+            first.location.line >= 1 && first.location.column >= 1,
+            "{name}"
+        );
         assert!(text.starts_with(&rel), "{name}: {text}");
-        assert!(seen.insert(first.message.clone()), "{name} repeats another case's error");
+        assert!(
+            seen.insert(first.message.clone()),
+            "{name} repeats another case's error"
+        );
         transcript.push_str(&format!("{text}\n"));
     }
     // Every file of the corpus is covered by a case.

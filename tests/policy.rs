@@ -15,7 +15,9 @@ fn release(version: &str, airflow: &str, date: &str) -> String {
 fn matrix(series: &[(&str, &str)], releases: &[(&str, &str, &str)]) -> Matrix {
     let mut text = String::from("schema = 1\n");
     for (key, channel) in series {
-        text.push_str(&format!("[series.\"{key}\"]\nchannel = \"{channel}\"\npython = \"3.9\"\n"));
+        text.push_str(&format!(
+            "[series.\"{key}\"]\nchannel = \"{channel}\"\npython = \"3.9\"\n"
+        ));
     }
     for (v, a, d) in releases {
         text.push_str(&release(v, a, d));
@@ -66,7 +68,13 @@ fn next_version_table() {
     let astro: PackageName = "astronomer-providers".parse().unwrap();
     let a121: PackageVersion = "1.2.1".parse().unwrap();
     let a130: PackageVersion = "1.3.0".parse().unwrap();
-    let cases: Vec<(Option<&str>, &str, Vec<(&PackageName, &PackageVersion)>, bool, Result<&str, &str>)> = vec![
+    let cases: Vec<(
+        Option<&str>,
+        &str,
+        Vec<(&PackageName, &PackageVersion)>,
+        bool,
+        Result<&str, &str>,
+    )> = vec![
         (None, "2.4.0", vec![], false, Ok("6.0.1")),
         (None, "2.4.0", vec![(&astro, &a121)], false, Ok("6.0.1")),
         (None, "2.4.0", vec![(&astro, &a130)], false, Ok("6.1.0")),
@@ -78,17 +86,38 @@ fn next_version_table() {
         (None, "2.3.9", vec![], false, Err("older")),
         (Some("5.1.0"), "2.3.2", vec![], false, Ok("5.2.0")),
         (Some("5.1.0"), "2.3.1", vec![], false, Ok("5.1.1")),
-        (Some("5.0.1"), "2.3.2", vec![], false, Err("not the newest release of series 5")),
-        (Some("5.1.0"), "2.4.0", vec![], false, Err("series 6 already exists")),
+        (
+            Some("5.0.1"),
+            "2.3.2",
+            vec![],
+            false,
+            Err("not the newest release of series 5"),
+        ),
+        (
+            Some("5.1.0"),
+            "2.4.0",
+            vec![],
+            false,
+            Err("series 6 already exists"),
+        ),
         (Some("9.9.9"), "2.4.0", vec![], false, Err("not a release")),
     ];
     for (from, airflow, packages, breaking, expected) in cases {
         let a = af(airflow);
-        let change = Change { airflow: Some(&a), packages, breaking };
+        let change = Change {
+            airflow: Some(&a),
+            packages,
+            breaking,
+        };
         let from_v = from.map(v);
         let got = next_version(&m, from_v.as_ref(), &change);
         match (got, expected) {
-            (Ok(next), Ok(want)) => assert_eq!(next.version.to_string(), want, "{from:?} {airflow}: {}", next.rule),
+            (Ok(next), Ok(want)) => assert_eq!(
+                next.version.to_string(),
+                want,
+                "{from:?} {airflow}: {}",
+                next.rule
+            ),
             (Err(e), Err(want)) => assert!(e.to_string().contains(want), "{from:?} {airflow}: {e}"),
             (got, want) => panic!("{from:?} {airflow}: got {got:?}, want {want:?}"),
         }
@@ -99,12 +128,22 @@ fn next_version_table() {
 fn next_on_build_scheme() {
     let m = matrix(
         &[("3.0", "stable"), ("3.1", "stable")],
-        &[("3.0-1", "3.0.1", "2025-04-22"), ("3.1-1", "3.1.0", "2025-09-25")],
+        &[
+            ("3.0-1", "3.0.1", "2025-04-22"),
+            ("3.1-1", "3.1.0", "2025-09-25"),
+        ],
     );
-    let cases = [("3.1.1", Ok("3.1-2")), ("3.2.0", Ok("3.2-1")), ("3.0.6", Err(NextError::Empty))];
+    let cases = [
+        ("3.1.1", Ok("3.1-2")),
+        ("3.2.0", Ok("3.2-1")),
+        ("3.0.6", Err(NextError::Empty)),
+    ];
     for (airflow, want) in cases {
         let a = af(airflow);
-        let change = Change { airflow: Some(&a), ..Change::default() };
+        let change = Change {
+            airflow: Some(&a),
+            ..Change::default()
+        };
         match (next_version(&m, None, &change), want) {
             (Ok(n), Ok(w)) => assert_eq!(n.version.to_string(), w),
             (Err(e), Err(_)) => assert!(e.to_string().contains("older"), "{e}"),
@@ -112,10 +151,16 @@ fn next_on_build_scheme() {
         }
     }
     // An X.Y-Z version must carry Airflow X.Y.
-    let text = "schema = 1\n[series.\"3.1\"]\nchannel = \"stable\"\npython = \"3.12\"\n".to_string()
+    let text = "schema = 1\n[series.\"3.1\"]\nchannel = \"stable\"\npython = \"3.12\"\n"
+        .to_string()
         + &release("3.1-1", "3.0.2", "2025-09-25");
-    let err = Matrix::from_str_named(&text, "t.toml").unwrap_err().to_string();
-    assert!(err.contains("3.1-1 names Airflow 3.1 but carries Airflow 3.0.2"), "{err}");
+    let err = Matrix::from_str_named(&text, "t.toml")
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("3.1-1 names Airflow 3.1 but carries Airflow 3.0.2"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -179,17 +224,27 @@ fn upgrade_checks() {
     let kinds = |a: &str, b: &str, on: Option<&str>| -> Vec<String> {
         query::upgrade_check(&m, &v(a), &v(b), on.map(date))
             .iter()
-            .map(|i| serde_json::to_value(i).unwrap()["kind"].as_str().unwrap().to_string())
+            .map(|i| {
+                serde_json::to_value(i).unwrap()["kind"]
+                    .as_str()
+                    .unwrap()
+                    .to_string()
+            })
             .collect()
     };
     assert!(kinds("5.0.1", "5.1.0", None).is_empty());
     assert_eq!(kinds("5.1.0", "5.0.1", None), ["downgrade"]);
     assert_eq!(kinds("5.1.0", "6.0.0", None), ["yanked-target"]);
     assert_eq!(kinds("2.1.1", "5.1.0", None), ["airflow-major-jump"]);
-    assert_eq!(kinds("5.0.1", "5.1.0", Some("2023-06-01")), ["target-not-maintained"]);
+    assert_eq!(
+        kinds("5.0.1", "5.1.0", Some("2023-06-01")),
+        ["target-not-maintained"]
+    );
     assert_eq!(kinds("5.0.1", "5.9.9", None), ["unknown"]);
     assert_eq!(
-        query::latest(&m, &query::Scope::All).map(|r| r.version.to_string()).as_deref(),
+        query::latest(&m, &query::Scope::All)
+            .map(|r| r.version.to_string())
+            .as_deref(),
         Some("5.1.0"),
         "the yanked 6.0.0 is never the newest"
     );

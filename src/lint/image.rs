@@ -138,9 +138,18 @@ mod tests {
     #[test]
     fn other_kinds() {
         assert_eq!(ImageRef::parse("scratch", &[]), ImageRef::Scratch);
-        assert!(matches!(ImageRef::parse("${BASE}", &[]), ImageRef::Variable(_)));
-        assert!(matches!(ImageRef::parse("build", &["build"]), ImageRef::Stage(_)));
-        assert!(matches!(ImageRef::parse("UPPER:1", &[]), ImageRef::Invalid { .. }));
+        assert!(matches!(
+            ImageRef::parse("${BASE}", &[]),
+            ImageRef::Variable(_)
+        ));
+        assert!(matches!(
+            ImageRef::parse("build", &["build"]),
+            ImageRef::Stage(_)
+        ));
+        assert!(matches!(
+            ImageRef::parse("UPPER:1", &[]),
+            ImageRef::Invalid { .. }
+        ));
         assert!(matches!(ImageRef::parse("", &[]), ImageRef::Invalid { .. }));
     }
 }

@@ -74,7 +74,9 @@ impl SimpleCommand {
 
     /// Whether any of `names` is given as a flag.
     pub fn has_any_flag(&self, names: &[&str]) -> bool {
-        self.flag_parts().iter().any(|f| names.contains(&f.name.as_str()))
+        self.flag_parts()
+            .iter()
+            .any(|f| names.contains(&f.name.as_str()))
     }
 
     /// How many times flag `name` is given.
@@ -179,7 +181,9 @@ enum Token {
     /// A redirection operator; the next word is its target.
     Redirect,
     /// A `<<WORD` here-document operator; the next word is its delimiter.
-    Heredoc { strip_tabs: bool },
+    Heredoc {
+        strip_tabs: bool,
+    },
     End,
 }
 
@@ -342,7 +346,8 @@ impl Reader<'_> {
                     .bytes()
                     .take_while(u8::is_ascii_digit)
                     .count();
-                if digits > 0 && matches!(self.s.as_bytes().get(self.pos + digits), Some(b'<' | b'>'))
+                if digits > 0
+                    && matches!(self.s.as_bytes().get(self.pos + digits), Some(b'<' | b'>'))
                 {
                     self.pos += digits;
                     return self.redirect();
@@ -551,7 +556,9 @@ fn is_assignment(w: &str) -> bool {
 }
 
 fn finish(words: &mut Vec<ShellWord>, out: &mut Script) {
-    let mut it = std::mem::take(words).into_iter().skip_while(|w| is_assignment(&w.text));
+    let mut it = std::mem::take(words)
+        .into_iter()
+        .skip_while(|w| is_assignment(&w.text));
     if let Some(name) = it.next() {
         out.commands.push(SimpleCommand {
             name,
@@ -565,7 +572,11 @@ mod tests {
     use super::*;
 
     fn names(s: &str) -> Vec<String> {
-        parse(s).commands.iter().map(|c| c.name().to_string()).collect()
+        parse(s)
+            .commands
+            .iter()
+            .map(|c| c.name().to_string())
+            .collect()
     }
 
     #[test]
@@ -575,11 +586,17 @@ mod tests {
             ("X=1 Y=2 cmd arg", &["cmd"]),
             ("X=1", &[]),
             ("(cd /x && make) | tee", &["cd", "make", "tee"]),
-            ("echo $(curl -s x | sh) `id -u`", &["echo", "curl", "sh", "id"]),
+            (
+                "echo $(curl -s x | sh) `id -u`",
+                &["echo", "curl", "sh", "id"],
+            ),
             ("if [ -f x ]; then pip install y; fi", &["[", "pip"]),
             ("for p in a b; do echo $p; done", &["echo"]),
             ("echo 'a && b' \"c; d\" # e && f", &["echo"]),
-            ("cat <<EOF > /x\nrm -rf /\nEOF\napt-get update", &["cat", "apt-get"]),
+            (
+                "cat <<EOF > /x\nrm -rf /\nEOF\napt-get update",
+                &["cat", "apt-get"],
+            ),
             ("sudo -u x cmd 2>&1 >/dev/null", &["sudo"]),
             ("a \\\n && b", &["a", "b"]),
             ("", &[]),
@@ -597,7 +614,11 @@ mod tests {
         let c = &s.commands[0];
         assert!(!s.has_pipe);
         assert!(c.has_flag("q") && c.count_flag("q") == 2 && c.has_flag("no-install-recommends"));
-        let rest: Vec<&str> = c.args_no_flags(&["t"]).iter().map(|w| w.text.as_str()).collect();
+        let rest: Vec<&str> = c
+            .args_no_flags(&["t"])
+            .iter()
+            .map(|w| w.text.as_str())
+            .collect();
         assert_eq!(rest, ["install", "curl=7", "a b"]);
         assert!(parse("a || b").commands.len() == 2 && !parse("a || b").has_pipe);
         assert!(parse("a |& b").has_pipe);
@@ -610,7 +631,11 @@ mod tests {
     fn spans_point_into_the_script() {
         let script = "pip install  a==1 \"b==2\"";
         let s = parse(script);
-        let spans: Vec<&str> = s.commands[0].args.iter().map(|w| &script[w.span.clone()]).collect();
+        let spans: Vec<&str> = s.commands[0]
+            .args
+            .iter()
+            .map(|w| &script[w.span.clone()])
+            .collect();
         assert_eq!(spans, ["install", "a==1", "\"b==2\""]);
         let nested = "echo $(pip install c==3)";
         let s = parse(nested);

@@ -36,9 +36,7 @@ pub enum DecodeError {
         column: usize,
     },
     /// The text contains NUL bytes, as binary files do.
-    #[error(
-        "binary data: NUL byte at line {line}, column {column}; expected a text Dockerfile"
-    )]
+    #[error("binary data: NUL byte at line {line}, column {column}; expected a text Dockerfile")]
     Binary {
         /// Line of the first NUL.
         line: usize,
@@ -186,7 +184,13 @@ mod tests {
         assert_eq!(src.line_count(), 3);
         assert_eq!(src.position(0), Position { line: 1, column: 1 });
         let y = src.text().find("y=").unwrap();
-        assert_eq!(src.position(y), Position { line: 2, column: 13 });
+        assert_eq!(
+            src.position(y),
+            Position {
+                line: 2,
+                column: 13
+            }
+        );
         assert_eq!(src.line_text(1), "FROM a");
         assert_eq!(src.line_text(3), "RUN z");
         assert_eq!(src.line_text(9), "");
@@ -201,7 +205,10 @@ mod tests {
             "not UTF-8 text: invalid byte 0xff at line 2, column 5; expected a Dockerfile encoded as UTF-8"
         );
         let e = Source::decode(b"FROM a\0").unwrap_err();
-        assert!(e.to_string().contains("NUL byte at line 1, column 7"), "{e}");
+        assert!(
+            e.to_string().contains("NUL byte at line 1, column 7"),
+            "{e}"
+        );
         assert_eq!(Source::decode(b"").unwrap().line_count(), 1);
     }
 }

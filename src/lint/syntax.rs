@@ -11,6 +11,7 @@ use std::ops::Range;
 
 use parse_dockerfile as pd;
 
+use super::heredoc::{self, Found};
 use super::source::{Position, Source};
 
 /// An instruction keyword.
@@ -339,8 +340,10 @@ impl Dockerfile {
         let escape = escape_directive(text);
         // parse-dockerfile does not panic on any input we have found (tests/lint_corpus.rs fuzzes
         // it); a panic would still become a syntax error rather than abort a CI run.
+        let (sites, masked) = heredoc::find(source, escape)?;
+        let parse_text = masked.as_deref().unwrap_or(text);
         let parsed = std::panic::catch_unwind(|| {
-            let iter = pd::parse_iter(text)?;
+            let iter = pd::parse_iter(parse_text)?;
             iter.collect::<Result<Vec<_>, _>>()
         });
         let parsed = match parsed {
@@ -353,16 +356,65 @@ impl Dockerfile {
                 });
             }
         };
-        let instructions: Vec<Instruction> = parsed
-            .iter()
-            .map(|i| convert(source, i, escape))
-            .collect();
+        let mut instructions: Vec<Instruction> =
+            parsed.iter().map(|i| convert(source, i, escape)).collect();
+        for site in &sites {
+            if let Some(i) = instructions
+                .iter_mut()
+                .find(|i| i.keyword.start == site.start)
+            {
+                attach(source, i, &site.docs);
+            }
+        }
         let comments = comments(source, &instructions);
         Ok(Dockerfile {
             instructions,
             comments,
             escape,
         })
+    }
+}
+
+/// Gives `instr` (or the instruction its ONBUILD triggers) the here-documents found for it.
+fn attach(source: &Source, instr: &mut Instruction, docs: &[Found]) {
+    let text = source.text();
+    if let Args::Onbuild(inner) = &mut instr.args {
+        attach(source, inner, docs);
+    } else {
+        let heredoc = |d: &Found| {
+            let raw = &text[d.body.clone()];
+            let body = if d.chomp {
+                raw.split_inclusive('\n')
+                    .map(|l| l.trim_start_matches('\t'))
+                    .collect()
+            } else {
+                raw.to_string()
+            };
+            Heredoc {
+                body,
+                span: d.body.clone(),
+                expand: d.expand,
+            }
+        };
+        match &mut instr.args {
+            Args::Command { heredocs, .. } => *heredocs = docs.iter().map(heredoc).collect(),
+            Args::Files { sources, .. } => {
+                for s in sources.iter_mut() {
+                    let FileSource::Path(w) = s else { continue };
+                    if let Some(d) = docs
+                        .iter()
+                        .find(|d| d.marker.start <= w.span.start && w.span.end <= d.marker.end)
+                    {
+                        *s = FileSource::Heredoc(heredoc(d));
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    if let Some(last) = docs.last() {
+        instr.span.end = instr.span.end.max(last.terminator.end);
+        instr.end_line = source.line_of(last.terminator.start);
     }
 }
 
@@ -441,7 +493,10 @@ impl Cx<'_> {
         }
     }
 
-    fn flags<'a>(&mut self, flags: impl IntoIterator<Item = &'a pd::Flag<'a>>) -> Vec<Flag> {
+    fn flags<'f, 'a: 'f>(
+        &mut self,
+        flags: impl IntoIterator<Item = &'f pd::Flag<'a>>,
+    ) -> Vec<Flag> {
         flags
             .into_iter()
             .map(|f| {
@@ -470,6 +525,8 @@ impl Cx<'_> {
                     self.escape,
                 ))
             }
+            // `Command` is non-exhaustive; an unknown form reads as an empty exec form.
+            _ => Command::Exec(Vec::new()),
         }
     }
 
@@ -550,7 +607,12 @@ fn convert(source: &Source, i: &pd::Instruction<'_>, escape: char) -> Instructio
             let flags = cx.flags(&a.options);
             let command = cx.command(&a.arguments);
             let heredocs = a.here_docs.iter().map(|h| cx.heredoc(h)).collect();
-            (Kind::Run, &a.run, flags, Args::Command { command, heredocs })
+            (
+                Kind::Run,
+                &a.run,
+                flags,
+                Args::Command { command, heredocs },
+            )
         }
         pd::Instruction::Expose(a) => (
             Kind::Expose,
@@ -570,11 +632,11 @@ fn convert(source: &Source, i: &pd::Instruction<'_>, escape: char) -> Instructio
         pd::Instruction::Healthcheck(a) => {
             let flags = cx.flags(&a.options);
             let args = match &a.arguments {
-                pd::HealthcheckArguments::Cmd { cmd, arguments } => {
+                pd::HealthcheckArguments::Cmd { cmd, arguments, .. } => {
                     cx.grow(&cmd.span);
                     Args::Healthcheck(Some(cx.command(arguments)))
                 }
-                pd::HealthcheckArguments::None { none } => {
+                pd::HealthcheckArguments::None { none, .. } => {
                     cx.grow(&none.span);
                     Args::Healthcheck(None)
                 }
@@ -688,11 +750,9 @@ fn split_pairs(joined: &Joined, kind: Kind) -> Vec<Pair> {
     let legacy = kind != Kind::Arg && words.first().is_some_and(|w| w.eq.is_none());
     if legacy {
         let key = &words[0];
-        let value_range = words
-            .get(1)
-            .map_or(key.range.end..key.range.end, |w| {
-                w.range.start..words[words.len() - 1].range.end
-            });
+        let value_range = words.get(1).map_or(key.range.end..key.range.end, |w| {
+            w.range.start..words[words.len() - 1].range.end
+        });
         let value = joined.text[value_range.clone()].to_string();
         let span = joined.source_range(key.range.start..value_range.end);
         return vec![Pair {
@@ -810,8 +870,8 @@ mod tests {
         };
         assert_eq!(j.text, "echo   hi &&   there");
         let at = j.text.find("there").unwrap();
-        let src = Source::new("FROM a\nRUN echo \\\n# comment\n  hi && \\\n\n  there\nRUN x\n")
-            .unwrap();
+        let src =
+            Source::new("FROM a\nRUN echo \\\n# comment\n  hi && \\\n\n  there\nRUN x\n").unwrap();
         assert_eq!(src.position(j.source_offset(at)).line, 6);
     }
 
@@ -824,7 +884,9 @@ mod tests {
 
     #[test]
     fn pairs_in_both_forms() {
-        let df = parse("FROM a\nLABEL a=b \"c d\"=\"e f\" \\\n  g='h i'\nENV OLD value with spaces\nARG X Y=1\n");
+        let df = parse(
+            "FROM a\nLABEL a=b \"c d\"=\"e f\" \\\n  g='h i'\nENV OLD value with spaces\nARG X Y=1\n",
+        );
         let keys = |i: usize| {
             df.instructions[i]
                 .pairs()
@@ -841,7 +903,10 @@ mod tests {
             ]
         );
         assert_eq!(keys(2), [("OLD".into(), Some("value with spaces".into()))]);
-        assert_eq!(keys(3), [("X".into(), None), ("Y".into(), Some("1".into()))]);
+        assert_eq!(
+            keys(3),
+            [("X".into(), None), ("Y".into(), Some("1".into()))]
+        );
     }
 
     #[test]

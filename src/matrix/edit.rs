@@ -171,7 +171,11 @@ impl MatrixDocument {
                 }
                 let previous = item
                     .as_value()
-                    .map(|v| v.to_string().trim().to_string())
+                    .map(|v| {
+                        let mut bare = v.clone();
+                        bare.decor_mut().clear();
+                        bare.to_string()
+                    })
                     .unwrap_or_default();
                 let mut value = Value::from(new);
                 if let Some(old) = item.as_value() {
@@ -309,13 +313,15 @@ python = "3.9"
 # Releases follow.
 [[release]]
 version = "5.0.5"
-airflow = "2.3.2"
+airflow = "2.3.3"
 date = 2022-07-12
+packages-unknown = true
 
 [[release]]
 version = "5.0.6"
 airflow = "2.3.3"
 date = 2022-07-21
+packages-unknown = true
 "#;
 
     fn digest(c: char) -> Digest {
@@ -342,7 +348,11 @@ date = 2022-07-21
         // Everything else is byte for byte the same.
         let without: String = text
             .lines()
-            .filter(|l| !l.contains("base-images") && !l.contains("python:3.9-slim") && !l.contains("pin-base"))
+            .filter(|l| {
+                !l.contains("base-images")
+                    && !l.contains("python:3.9-slim")
+                    && !l.contains("pin-base")
+            })
             .collect::<Vec<_>>()
             .join("\n");
         assert_eq!(without.replace("\n\n\n", "\n\n"), MATRIX.trim_end());
@@ -402,6 +412,7 @@ date = 2022-07-21
             "date",
             toml_edit::value("2022-08-01".parse::<toml_edit::Datetime>().unwrap()),
         );
+        t.insert("packages-unknown", toml_edit::value(true));
         doc.push_release(t).unwrap();
         assert_eq!(doc.validate().unwrap().releases().len(), 3);
         assert!(doc.release_mut(&"9.9.9".parse().unwrap()).is_err());

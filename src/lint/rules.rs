@@ -1,0 +1,521 @@
+//! The rule catalogue: stable ids, names, default severities, the equivalent hadolint and BuildKit
+//! checks, and the paragraph `runtime-kit lint --explain ID` prints.
+//!
+//! Ids never change meaning and are never reused: `RK0xx` are about the file itself, `RK1xx` are
+//! general Dockerfile rules, `RK2xx` are specific to Runtime images and the release matrix.
+
+use std::fmt;
+use std::str::FromStr;
+
+/// How serious a finding is. Ordered from least to most serious.
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    /// Style: taste, never a failure by default.
+    Style,
+    /// Info: worth knowing; fails only with a low threshold.
+    Info,
+    /// Warning: likely a problem.
+    Warning,
+    /// Error: wrong, or breaks the build or the release.
+    Error,
+}
+
+impl Severity {
+    /// The lowercase name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Style => "style",
+            Severity::Info => "info",
+            Severity::Warning => "warning",
+            Severity::Error => "error",
+        }
+    }
+}
+
+impl fmt::Display for Severity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for Severity {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "style" => Ok(Severity::Style),
+            "info" => Ok(Severity::Info),
+            "warning" => Ok(Severity::Warning),
+            "error" => Ok(Severity::Error),
+            _ => Err(format!(
+                "unknown severity {s:?}; expected \"error\", \"warning\", \"info\" or \"style\""
+            )),
+        }
+    }
+}
+
+/// A rule id, such as `RK113`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct RuleId(pub &'static str);
+
+impl fmt::Display for RuleId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.0)
+    }
+}
+
+impl serde::Serialize for RuleId {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.0)
+    }
+}
+
+/// One rule of the catalogue.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Rule {
+    /// Stable id.
+    pub id: RuleId,
+    /// Stable kebab-case name.
+    pub name: &'static str,
+    /// Default severity.
+    pub severity: Severity,
+    /// Whether the rule runs without being enabled in the configuration.
+    pub enabled_by_default: bool,
+    /// Whether the rule needs the release matrix.
+    pub needs_matrix: bool,
+    /// The equivalent hadolint check, if any (its `# hadolint ignore=` comments are honoured).
+    pub hadolint: Option<&'static str>,
+    /// The equivalent BuildKit check, if any.
+    pub buildkit: Option<&'static str>,
+    /// One line.
+    pub summary: &'static str,
+    /// One paragraph: what, why, how to fix.
+    pub explanation: &'static str,
+}
+
+macro_rules! rule {
+    (@opt) => { None };
+    (@opt $x:literal) => { Some($x) };
+    (@flag) => { false };
+    (@flag $x:literal) => { $x };
+    ($id:ident, $name:literal, $sev:ident, $summary:literal, $explain:literal
+     $(, hadolint = $h:literal)? $(, buildkit = $b:literal)? $(, off = $off:literal)? $(, matrix = $m:literal)?) => {
+        Rule {
+            id: RuleId(stringify!($id)),
+            name: $name,
+            severity: Severity::$sev,
+            enabled_by_default: !rule!(@flag $($off)?),
+            needs_matrix: rule!(@flag $($m)?),
+            hadolint: rule!(@opt $($h)?),
+            buildkit: rule!(@opt $($b)?),
+            summary: $summary,
+            explanation: $explain,
+        }
+    };
+}
+
+/// The file does not parse.
+pub const SYNTAX_ERROR: RuleId = RuleId("RK001");
+/// An ignore comment names a rule that does not exist.
+pub const UNKNOWN_RULE_IN_IGNORE: RuleId = RuleId("RK002");
+/// `FROM` without a tag.
+pub const FROM_UNTAGGED: RuleId = RuleId("RK101");
+/// `FROM ...:latest`.
+pub const FROM_LATEST: RuleId = RuleId("RK102");
+/// `FROM` without a digest.
+pub const FROM_WITHOUT_DIGEST: RuleId = RuleId("RK103");
+/// `FROM` with an invalid image reference.
+pub const FROM_INVALID_REFERENCE: RuleId = RuleId("RK104");
+/// `apt-get install` without `-y`.
+pub const APT_WITHOUT_YES: RuleId = RuleId("RK110");
+/// `apt-get install` without `--no-install-recommends`.
+pub const APT_RECOMMENDS: RuleId = RuleId("RK111");
+/// apt lists not deleted.
+pub const APT_LISTS: RuleId = RuleId("RK112");
+/// `apt-get install` of unpinned packages.
+pub const APT_UNPINNED: RuleId = RuleId("RK113");
+/// `pip install` of unpinned packages.
+pub const PIP_UNPINNED: RuleId = RuleId("RK120");
+/// `pip install` without `--no-cache-dir`.
+pub const PIP_CACHE: RuleId = RuleId("RK121");
+/// `sudo`.
+pub const SUDO: RuleId = RuleId("RK130");
+/// `cd` in RUN.
+pub const CD: RuleId = RuleId("RK131");
+/// Pipe without pipefail.
+pub const PIPEFAIL: RuleId = RuleId("RK132");
+/// Relative WORKDIR.
+pub const RELATIVE_WORKDIR: RuleId = RuleId("RK140");
+/// ADD for local files.
+pub const ADD_LOCAL: RuleId = RuleId("RK141");
+/// Shell-form CMD/ENTRYPOINT.
+pub const SHELL_FORM: RuleId = RuleId("RK142");
+/// Last USER root.
+pub const LAST_USER_ROOT: RuleId = RuleId("RK143");
+/// No USER.
+pub const NO_USER: RuleId = RuleId("RK144");
+/// Several CMD.
+pub const MULTIPLE_CMD: RuleId = RuleId("RK145");
+/// Several ENTRYPOINT.
+pub const MULTIPLE_ENTRYPOINT: RuleId = RuleId("RK146");
+/// MAINTAINER.
+pub const MAINTAINER: RuleId = RuleId("RK147");
+/// Duplicate stage names.
+pub const DUPLICATE_STAGE: RuleId = RuleId("RK150");
+/// `COPY --from` an unknown stage.
+pub const COPY_FROM_UNKNOWN: RuleId = RuleId("RK151");
+/// Secrets in ARG/ENV.
+pub const SECRET_IN_ARG_ENV: RuleId = RuleId("RK152");
+/// ONBUILD in a base variant.
+pub const ONBUILD_IN_BASE: RuleId = RuleId("RK201");
+/// No ONBUILD in the ONBUILD variant.
+pub const ONBUILD_MISSING: RuleId = RuleId("RK202");
+/// The ONBUILD variant is not built on its own base image.
+pub const ONBUILD_WRONG_BASE: RuleId = RuleId("RK203");
+/// The runtime label or path names no release of the matrix.
+pub const RELEASE_UNKNOWN: RuleId = RuleId("RK210");
+/// The Airflow label differs from the matrix.
+pub const AIRFLOW_LABEL: RuleId = RuleId("RK211");
+/// The apache-airflow pin differs from the matrix.
+pub const AIRFLOW_PIN: RuleId = RuleId("RK212");
+/// A package pin differs from the matrix.
+pub const PACKAGE_PIN: RuleId = RuleId("RK213");
+/// A matrix package is not installed.
+pub const PACKAGE_MISSING: RuleId = RuleId("RK214");
+/// A package not in the matrix is installed.
+pub const PACKAGE_EXTRA: RuleId = RuleId("RK215");
+
+/// Every rule, by id.
+pub static RULES: &[Rule] = &[
+    rule!(
+        RK001,
+        "syntax-error",
+        Error,
+        "The file is not a Dockerfile BuildKit can build",
+        "The file could not be read as a Dockerfile: it is not UTF-8 text, holds binary data, or breaks the Dockerfile grammar (an unknown instruction, an instruction before the first FROM, an unterminated here-document or quote, invalid JSON in an exec-form argument list, ONBUILD ONBUILD, no FROM at all). The message says what the parser expected and where it stopped. BuildKit refuses such a file when building, so nothing else is checked until it parses."
+    ),
+    rule!(
+        RK002,
+        "unknown-rule-in-ignore",
+        Warning,
+        "An ignore comment names a rule that does not exist",
+        "A `# runtime-kit ignore=` comment lists an id or name that is not in the catalogue (`runtime-kit lint --list-rules`). The comment then suppresses nothing for that entry, which is usually a typo that lets a real finding through. Fix the id, or remove the entry."
+    ),
+    rule!(
+        RK101,
+        "from-untagged",
+        Warning,
+        "FROM an image without a tag",
+        "`FROM python` means `FROM python:latest`: whatever the registry serves today. The build is not reproducible and breaks when the image moves to a new major version. Name the version you tested with (`FROM python:3.11-slim-bookworm`), or pin a digest. Build arguments (`FROM ${BASE_IMAGE}`), earlier stages and `scratch` are not checked.",
+        hadolint = "DL3006"
+    ),
+    rule!(
+        RK102,
+        "from-latest",
+        Warning,
+        "FROM an image tagged latest",
+        "The `latest` tag moves with every release of the image, so the same Dockerfile builds different images on different days. Use a release tag (`python:3.11.9-slim`) or a digest. A reference that also carries a digest is pinned and not reported.",
+        hadolint = "DL3007"
+    ),
+    rule!(
+        RK103,
+        "from-without-digest",
+        Info,
+        "FROM an image without a digest",
+        "A tag can be re-pushed; only a digest (`python:3.9-slim@sha256:...`) names exactly one image. This rule is off by default and enabled by `require-digest = true` in `.runtime-kit-lint.toml` or `--require-digest`. Build-argument images are resolved with their `ARG` defaults, so `ARG BASE_IMAGE=python:3.9-slim@sha256:...` / `FROM ${BASE_IMAGE}` passes. `runtime-kit pin-base` writes digests into the matrix for the generated Dockerfiles.",
+        off = true
+    ),
+    rule!(
+        RK104,
+        "from-invalid-reference",
+        Error,
+        "FROM names an invalid image reference",
+        "The image of a FROM instruction must be an OCI reference: `[registry[:port]/]repository[:tag][@digest]` with a lowercase repository. An invalid reference fails when BuildKit resolves it. The message says which part is wrong."
+    ),
+    rule!(
+        RK110,
+        "apt-get-without-yes",
+        Warning,
+        "apt-get install without -y",
+        "`apt-get install` asks for confirmation and, without a terminal, aborts. Pass `-y` (or `--yes`, `--assume-yes`, `-qq`).",
+        hadolint = "DL3014"
+    ),
+    rule!(
+        RK111,
+        "apt-get-install-recommends",
+        Info,
+        "apt-get install without --no-install-recommends",
+        "By default apt installs every recommended package too, which makes images larger and pulls in software nobody asked for. Pass `--no-install-recommends` (or `-o APT::Install-Recommends=false`) and name what you need.",
+        hadolint = "DL3015"
+    ),
+    rule!(
+        RK112,
+        "apt-lists-not-deleted",
+        Info,
+        "apt-get update without deleting /var/lib/apt/lists",
+        "`apt-get update` downloads package lists into `/var/lib/apt/lists`; if the same RUN does not remove them (`rm -rf /var/lib/apt/lists/*`) they stay in the layer, adding tens of megabytes. Only the final stage (and stages used as a base later) is reported, and a cache or tmpfs mount on the lists directory counts as cleanup.",
+        hadolint = "DL3009"
+    ),
+    rule!(
+        RK113,
+        "apt-get-unpinned",
+        Warning,
+        "apt-get install of packages without a version",
+        "Without `package=version` apt installs whatever the mirror has today, so two builds of the same Dockerfile differ. Pin versions (`curl=7.74.0-1.3+deb11u7`) or install a local `.deb`. Runtime images install their system packages from the release's Debian suite, where pinning is not practical; ignore the rule there with a reason.",
+        hadolint = "DL3008"
+    ),
+    rule!(
+        RK120,
+        "pip-unpinned",
+        Warning,
+        "pip install of packages without a version",
+        "`pip install flask` installs the newest release today and a different one tomorrow. Pin (`flask==2.1.2`), install from a requirements file, or pass a constraints file (`--constraint` / `-c`), which counts as pinning. Runtime images install Airflow against the release's constraints file for this reason.",
+        hadolint = "DL3013"
+    ),
+    rule!(
+        RK121,
+        "pip-cache",
+        Warning,
+        "pip install without --no-cache-dir",
+        "pip keeps every downloaded wheel in `~/.cache/pip`, which ends up in the image layer. Pass `--no-cache-dir`, set `ENV PIP_NO_CACHE_DIR=1`, or use a cache mount (`RUN --mount=type=cache,target=/root/.cache/pip`).",
+        hadolint = "DL3042"
+    ),
+    rule!(
+        RK130,
+        "sudo",
+        Error,
+        "sudo in RUN",
+        "RUN steps already run as the current USER; `sudo` needs a tty and a sudoers entry, behaves differently across images and keeps the suid binary in the image. Switch with `USER root` ... `USER app` around the step, or use `gosu` in an entrypoint.",
+        hadolint = "DL3004"
+    ),
+    rule!(
+        RK131,
+        "cd-instead-of-workdir",
+        Warning,
+        "cd in RUN instead of WORKDIR",
+        "A `cd` only lasts for its RUN step, which makes later steps depend on where the previous one happened to be. Use `WORKDIR /path` to set the directory for the following instructions.",
+        hadolint = "DL3003"
+    ),
+    rule!(
+        RK132,
+        "pipe-without-pipefail",
+        Warning,
+        "RUN with a pipe and no pipefail",
+        "`/bin/sh -c 'curl ... | sh'` succeeds when the last command succeeds, even if `curl` failed, so a broken download builds a broken image. Set `SHELL [\"/bin/bash\", \"-o\", \"pipefail\", \"-c\"]` before RUN steps that use pipes. A SHELL with a non-POSIX shell (pwsh, cmd) disables the rule for its stage.",
+        hadolint = "DL4006"
+    ),
+    rule!(
+        RK140,
+        "relative-workdir",
+        Error,
+        "WORKDIR with a relative path",
+        "A relative WORKDIR is resolved against the previous WORKDIR, which is set by the base image and can change under you. Use an absolute path (or a variable holding one, such as `$AIRFLOW_HOME`).",
+        hadolint = "DL3000",
+        buildkit = "WorkdirRelativePath"
+    ),
+    rule!(
+        RK141,
+        "add-local-files",
+        Error,
+        "ADD used to copy local files",
+        "ADD also fetches URLs and unpacks archives, so `ADD file /dest` does something surprising as soon as the file is a tarball. Use COPY for files and directories; keep ADD for remote URLs and archives you mean to unpack.",
+        hadolint = "DL3020"
+    ),
+    rule!(
+        RK142,
+        "shell-form-command",
+        Warning,
+        "CMD, ENTRYPOINT or HEALTHCHECK in shell form",
+        "In shell form the command runs under `/bin/sh -c`, so the process is not PID 1 and never receives SIGTERM: containers take the full stop timeout to die and cannot shut down cleanly. Use the JSON form `CMD [\"airflow\", \"webserver\"]`.",
+        hadolint = "DL3025",
+        buildkit = "JSONArgsRecommended"
+    ),
+    rule!(
+        RK143,
+        "last-user-root",
+        Warning,
+        "The last USER of a stage is root",
+        "A stage that ends as root runs its container as root, so any escape from the application is root on the container. Switch back to an unprivileged user (the Runtime images use `astro`, UID 50000) after steps that need root.",
+        hadolint = "DL3002"
+    ),
+    rule!(
+        RK144,
+        "no-user",
+        Info,
+        "The final stage never sets USER",
+        "The image runs as whatever user its base image set, usually root. Create an unprivileged user and switch to it with USER. Not reported when the final stage is built on a build argument (`FROM ${BASE_IMAGE}`) or on an earlier stage that sets USER, since the user is then inherited."
+    ),
+    rule!(
+        RK145,
+        "multiple-cmd",
+        Warning,
+        "More than one CMD in a stage",
+        "Only the last CMD of a stage takes effect; the others are dead code that misleads readers. Keep one.",
+        hadolint = "DL4003",
+        buildkit = "MultipleInstructionsDisallowed"
+    ),
+    rule!(
+        RK146,
+        "multiple-entrypoint",
+        Error,
+        "More than one ENTRYPOINT in a stage",
+        "Only the last ENTRYPOINT of a stage takes effect; the others are dead code that misleads readers. Keep one.",
+        hadolint = "DL4004",
+        buildkit = "MultipleInstructionsDisallowed"
+    ),
+    rule!(
+        RK147,
+        "maintainer",
+        Error,
+        "MAINTAINER is deprecated",
+        "MAINTAINER has been deprecated since Docker 1.13. Use `LABEL org.opencontainers.image.authors=\"...\"`.",
+        hadolint = "DL4000",
+        buildkit = "MaintainerDeprecated"
+    ),
+    rule!(
+        RK150,
+        "duplicate-stage-name",
+        Error,
+        "Two stages have the same name",
+        "`FROM ... AS name` must be unique: `COPY --from=name` and `--target name` then refer to one stage only. BuildKit refuses to build a file with duplicate stage names.",
+        hadolint = "DL3024",
+        buildkit = "DuplicateStageName"
+    ),
+    rule!(
+        RK151,
+        "copy-from-unknown-stage",
+        Warning,
+        "COPY --from names no earlier stage",
+        "`COPY --from=name` copies from an earlier stage called `name`; if there is none, BuildKit pulls an image called `name` from Docker Hub instead, which is almost never what was meant. Name an earlier stage, a stage index, or a full image reference with a tag.",
+        hadolint = "DL3022"
+    ),
+    rule!(
+        RK152,
+        "secret-in-arg-or-env",
+        Warning,
+        "A secret passed through ARG or ENV",
+        "ARG and ENV values are stored in the image's history and configuration, where anyone who pulls the image can read them. A variable whose name contains a word such as password, token, secret, key or auth looks like a secret: pass it with `RUN --mount=type=secret` instead. Names that also contain public, file or version are not reported.",
+        buildkit = "SecretsUsedInArgOrEnv"
+    ),
+    rule!(
+        RK201,
+        "onbuild-in-base-variant",
+        Error,
+        "ONBUILD in a -base image",
+        "The `-base` Runtime images are meant to be built on with a Dockerfile of your own, so they must not carry ONBUILD triggers: those would run in every downstream build. Only the default (ONBUILD) variant has them. The variant is read from the path (`dockerfiles/<version>/<variant>/Dockerfile`, or a directory named after the tag), else from `ENV ASTRONOMER_RUNTIME_IMAGE_TAG`, else from the `io.astronomer.docker.runtime.variant` label."
+    ),
+    rule!(
+        RK202,
+        "onbuild-missing",
+        Error,
+        "The ONBUILD variant has no ONBUILD instruction",
+        "The default Runtime image (tag without `-base`) installs a user's project through ONBUILD steps: `packages.txt` with apt-get, `requirements.txt` with pip, then the project copied as the astro user. Without them `FROM runtime:<version>` silently ignores the project."
+    ),
+    rule!(
+        RK203,
+        "onbuild-wrong-base",
+        Error,
+        "The ONBUILD variant is not built on its own release's base image",
+        "The default Runtime image must be `FROM` the same release's `-base` image of the same variant (`5.0.6` on `5.0.6-base`, `9.1.0-python-3.10` on `9.1.0-python-3.10-base`). Anything else ships another release's Airflow under this release's tag. The base is read from the FROM image or the default of the build argument it uses."
+    ),
+    rule!(
+        RK210,
+        "runtime-release-unknown",
+        Error,
+        "The Runtime version or variant is not in the matrix",
+        "A generated Runtime Dockerfile names its release in the `io.astronomer.docker.runtime.version` label, in its path `dockerfiles/<version>/<variant>/Dockerfile` and in `ENV ASTRONOMER_RUNTIME_IMAGE_TAG`. The label must be present, all three must agree, and name a release of `runtime-matrix.toml` that publishes this variant (Python and slim). Otherwise the file is stale or was written by hand; regenerate with `runtime-kit generate`.",
+        matrix = true
+    ),
+    rule!(
+        RK211,
+        "airflow-label-mismatch",
+        Error,
+        "The Airflow label differs from the matrix",
+        "`io.astronomer.docker.airflow.version` is read by tooling to tell which Airflow an image carries; it must equal the Airflow version of the release in `runtime-matrix.toml`. A difference means the Dockerfile was edited by hand or the matrix changed without regenerating.",
+        matrix = true
+    ),
+    rule!(
+        RK212,
+        "airflow-pin-mismatch",
+        Error,
+        "The apache-airflow pin differs from the matrix",
+        "The base image installs `apache-airflow==<version>`; that version must be the release's Airflow in `runtime-matrix.toml`. Each Runtime version carries exactly one Airflow version, so a different pin ships the wrong Airflow under this tag. Regenerate with `runtime-kit generate`.",
+        matrix = true
+    ),
+    rule!(
+        RK213,
+        "package-pin-mismatch",
+        Error,
+        "A package pin differs from the matrix",
+        "Every `name==version` the image installs must equal the pin of that package for this release and variant in `runtime-matrix.toml` (the `slim-packages` set for `-slim` images). This is the check that catches a hand-edited pin: change the matrix, then regenerate.",
+        matrix = true
+    ),
+    rule!(
+        RK214,
+        "package-missing",
+        Error,
+        "A package of the matrix is not installed",
+        "The release's entry in `runtime-matrix.toml` pins a package that no `pip install` of the base image installs. The image would not contain a package the release promises. Regenerate with `runtime-kit generate`.",
+        matrix = true
+    ),
+    rule!(
+        RK215,
+        "package-extra",
+        Error,
+        "A package not in the matrix is installed",
+        "A `pip install` of the image installs a package that the release's entry in `runtime-matrix.toml` does not list (for this variant). Add it to the matrix, or remove it, then regenerate.",
+        matrix = true
+    ),
+];
+
+/// The rule with id `id`.
+pub fn rule(id: RuleId) -> &'static Rule {
+    RULES.iter().find(|r| r.id == id).unwrap_or(&RULES[0])
+}
+
+/// Finds a rule by id (`RK113`), name (`apt-get-unpinned`) or hadolint id (`DL3008`),
+/// ignoring ASCII case.
+///
+/// ```
+/// use runtime_kit::lint::rules::lookup;
+/// assert_eq!(lookup("dl3008").unwrap().id.0, "RK113");
+/// assert_eq!(lookup("apt-get-unpinned").unwrap().id.0, "RK113");
+/// assert!(lookup("RK999").is_none());
+/// ```
+pub fn lookup(key: &str) -> Option<&'static Rule> {
+    let key = key.trim();
+    RULES.iter().find(|r| {
+        r.id.0.eq_ignore_ascii_case(key)
+            || r.name.eq_ignore_ascii_case(key)
+            || r.hadolint.is_some_and(|h| h.eq_ignore_ascii_case(key))
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_and_names_are_unique_and_well_formed() {
+        let mut ids: Vec<&str> = RULES.iter().map(|r| r.id.0).collect();
+        let mut names: Vec<&str> = RULES.iter().map(|r| r.name).collect();
+        ids.sort();
+        names.sort();
+        let n = RULES.len();
+        ids.dedup();
+        names.dedup();
+        assert_eq!((ids.len(), names.len()), (n, n));
+        for r in RULES {
+            assert!(r.id.0.len() == 5 && r.id.0.starts_with("RK"), "{}", r.id);
+            assert!(
+                r.explanation.len() > 80,
+                "{} needs a real explanation",
+                r.id
+            );
+            assert_eq!(rule(r.id), r);
+        }
+    }
+}

@@ -1,0 +1,110 @@
+//! Which files to lint: named files, directories walked recursively for `Dockerfile` and
+//! `*.Dockerfile`, and standard input.
+
+use std::io::{self, Read};
+use std::path::{Path, PathBuf};
+
+use super::Config;
+
+/// Something to lint.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Input {
+    /// A file on disk.
+    File(PathBuf),
+    /// Standard input, reported under `name` (which also identifies Runtime Dockerfiles).
+    Stdin {
+        /// The name findings are reported under.
+        name: PathBuf,
+    },
+}
+
+impl Input {
+    /// The name findings are reported under.
+    pub fn name(&self) -> &Path {
+        match self {
+            Input::File(p) => p,
+            Input::Stdin { name } => name,
+        }
+    }
+
+    /// Reads the bytes.
+    pub fn read(&self) -> io::Result<(PathBuf, Vec<u8>)> {
+        match self {
+            Input::File(p) => std::fs::read(p)
+                .map(|b| (p.clone(), b))
+                .map_err(|e| io::Error::new(e.kind(), format!("cannot read {}: {e}", p.display()))),
+            Input::Stdin { name } => {
+                let mut buf = Vec::new();
+                io::stdin().lock().read_to_end(&mut buf)?;
+                Ok((name.clone(), buf))
+            }
+        }
+    }
+}
+
+/// Whether a file name is a Dockerfile's: `Dockerfile` or `*.Dockerfile`.
+pub fn is_dockerfile_name(name: &str) -> bool {
+    name == "Dockerfile" || (name.ends_with(".Dockerfile") && name.len() > ".Dockerfile".len())
+}
+
+/// The inputs named by `paths`: `-` is standard input (named `stdin_name`), a file is taken as
+/// it is, a directory is walked (sorted, hidden directories and `config.exclude` skipped,
+/// symbolic links to directories not followed).
+pub fn discover(paths: &[PathBuf], stdin_name: &Path, config: &Config) -> io::Result<Vec<Input>> {
+    let mut out = Vec::new();
+    for p in paths {
+        if p.as_os_str() == "-" {
+            out.push(Input::Stdin {
+                name: stdin_name.to_path_buf(),
+            });
+            continue;
+        }
+        let meta = std::fs::metadata(p)
+            .map_err(|e| io::Error::new(e.kind(), format!("cannot read {}: {e}", p.display())))?;
+        if meta.is_dir() {
+            walk(p, config, &mut out)?;
+        } else {
+            out.push(Input::File(p.clone()));
+        }
+    }
+    Ok(out)
+}
+
+fn walk(dir: &Path, config: &Config, out: &mut Vec<Input>) -> io::Result<()> {
+    let mut entries: Vec<_> = std::fs::read_dir(dir)
+        .map_err(|e| io::Error::new(e.kind(), format!("cannot read {}: {e}", dir.display())))?
+        .collect::<Result<_, _>>()?;
+    entries.sort_by_key(|e| e.file_name());
+    for e in entries {
+        let path = e.path();
+        let name = e.file_name();
+        let name = name.to_string_lossy();
+        if config.is_excluded(&path) {
+            continue;
+        }
+        let kind = e.file_type()?;
+        if kind.is_dir() {
+            if !name.starts_with('.') {
+                walk(&path, config, out)?;
+            }
+        } else if is_dockerfile_name(&name) && (kind.is_file() || path.is_file()) {
+            out.push(Input::File(path));
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dockerfile_names() {
+        for yes in ["Dockerfile", "base.Dockerfile"] {
+            assert!(is_dockerfile_name(yes), "{yes}");
+        }
+        for no in [".Dockerfile", "Dockerfile.bak", "dockerfile", "README.md"] {
+            assert!(!is_dockerfile_name(no), "{no}");
+        }
+    }
+}

@@ -1,0 +1,672 @@
+//! End to end: `runtime-kit build` of real releases from the committed `dockerfiles/` tree with
+//! buildah, then checks from inside the images; a sample project built `FROM` the ONBUILD image;
+//! the layer cache on a DAG-only edit.
+//!
+//! The real builds need root, buildah and debootstrap (Debian: `apt-get install buildah
+//! debootstrap uidmap`). Where they are missing each test prints a visible `SKIPPED e2e` line and
+//! passes, unless `RUNTIME_KIT_REQUIRE_TOOLS=1` (CI), where a missing tool fails it. The base
+//! images (a debootstrap bullseye root and a `python:3.9-slim-bullseye` stand-in, see
+//! `scripts/e2e-base-images.sh`) are made once per run and kept across runs in `.cache/e2e/`,
+//! with the suite's own buildah store. Figures (build times) are appended to
+//! `.cache/e2e/figures.tsv`. See docs/build.md.
+//!
+//! The dry-run snapshots need no tools.
+
+mod common;
+#[path = "e2e/support.rs"]
+mod support;
+
+use std::process::Command;
+use std::time::Instant;
+
+use runtime_kit::build::{ImageBuild, format_elapsed};
+use runtime_kit::matrix::{Matrix, Release};
+use runtime_kit::model::{ImageTag, RuntimeVersion, Variant};
+use runtime_kit::render::{ImageContext, USER_NAME, USER_UID};
+
+use support::{Env, PYTHON_BASE, Report, TAG_PREFIX, copy_dir, env, exclusive, say};
+
+/// The releases built for real: the newest 5.0.x, and a Python 3.9 release of another major
+/// series whose lock exists and whose packages are all on PyPI.
+const RELEASES: &[&str] = &["5.0.13", "4.2.9"];
+
+// ---- dry runs ---------------------------------------------------------------------------------
+
+/// Runs `runtime-kit ARGS` at the repository root without the builder variables of this
+/// environment, the root path replaced by `[ROOT]`.
+fn dry(args: &[&str]) -> String {
+    let root = common::root();
+    let out = Command::new(env!("CARGO_BIN_EXE_runtime-kit"))
+        .args(args)
+        .current_dir(&root)
+        .env_remove("STORAGE_DRIVER")
+        .env_remove("BUILDAH_ISOLATION")
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("the binary runs");
+    let run = common::Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    };
+    run.transcript()
+        .replace(&root.display().to_string(), "[ROOT]")
+}
+
+#[test]
+fn build_dry_runs() {
+    let cases: &[(&str, &[&str])] = &[
+        ("build_dry_run_default", &["build", "5.0.13", "--dry-run"]),
+        (
+            "build_dry_run_local",
+            &[
+                "build",
+                "5.0.13",
+                "--dry-run",
+                "--base-image",
+                PYTHON_BASE,
+                "--tag-prefix",
+                "localhost/runtime",
+                "--ca-bundle",
+                "tests/e2e/test-ca.pem",
+                "--storage-driver",
+                "vfs",
+                "--isolation",
+                "chroot",
+                "--log-dir",
+                "target/build-logs",
+            ],
+        ),
+        (
+            "build_dry_run_python_variant",
+            &["build", "11.8.0", "--dry-run", "--python", "3.10"],
+        ),
+        (
+            "build_dry_run_onbuild_only",
+            &[
+                "build",
+                "4.2.9",
+                "--dry-run",
+                "--variant",
+                "onbuild",
+                "--no-cache",
+            ],
+        ),
+        (
+            "build_dry_run_docker",
+            &["build", "5.0.13", "--dry-run", "--builder", "docker"],
+        ),
+        (
+            "build_error_docker_ca_bundle",
+            &[
+                "build",
+                "5.0.13",
+                "--dry-run",
+                "--builder",
+                "docker",
+                "--ca-bundle",
+                "tests/e2e/test-ca.pem",
+            ],
+        ),
+        (
+            "build_error_base_image_many_pythons",
+            &["build", "11.8.0", "--dry-run", "--base-image", PYTHON_BASE],
+        ),
+        (
+            "build_error_base_image_onbuild_only",
+            &[
+                "build",
+                "5.0.13",
+                "--dry-run",
+                "--variant",
+                "onbuild",
+                "--base-image",
+                PYTHON_BASE,
+            ],
+        ),
+        (
+            "build_error_python_not_published",
+            &["build", "5.0.13", "--dry-run", "--python", "3.11"],
+        ),
+        (
+            "build_error_unknown_release",
+            &["build", "5.0.99", "--dry-run"],
+        ),
+        (
+            "build_error_no_context",
+            &["build", "5.0.13", "--dry-run", "--contexts", "tests/e2e"],
+        ),
+        (
+            "build_error_bad_ca_bundle",
+            &["build", "5.0.13", "--dry-run", "--ca-bundle", "Cargo.toml"],
+        ),
+        (
+            "build_error_bad_tag_prefix",
+            &["build", "5.0.13", "--dry-run", "--tag-prefix", "Not A Repo"],
+        ),
+    ];
+    for (name, args) in cases {
+        snap!(*name, dry(args));
+    }
+}
+
+// ---- a tiny hand-made release: order, CA mounts, a failing step ---------------------------------
+
+const TINY_MATRIX: &str = r#"schema = 1
+[defaults]
+debian = "bullseye"
+[series.1]
+channel = "stable"
+python = "3.9"
+[[release]]
+version = "1.0.0"
+airflow = "2.3.4"
+date = 2022-12-12
+"#;
+
+#[test]
+fn tiny_release_builds_in_order_trusts_the_ca_and_names_a_failing_step() {
+    let Some(env) = env("tiny release") else {
+        return;
+    };
+    let _builds = exclusive();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let matrix = dir.path().join("runtime-matrix.toml");
+    std::fs::write(&matrix, TINY_MATRIX).expect("write matrix");
+    let contexts = dir.path().join("dockerfiles");
+    let base = contexts.join("1.0.0/base");
+    let onbuild = contexts.join("1.0.0/onbuild");
+    std::fs::create_dir_all(&base).expect("mkdir");
+    std::fs::create_dir_all(&onbuild).expect("mkdir");
+    // With a CA bundle, pip and apt inside the build see it; apt fetches over HTTPS with it.
+    let ca_checks = if env.ca_bundle.is_some() {
+        "RUN test -s /run/runtime-kit/ca.crt \\\n    && grep -q 'cert = /run/runtime-kit/ca.crt' /etc/xdg/pip/pip.conf \\\n    && grep -q 'CAInfo \"/run/runtime-kit/ca.crt\"' /etc/apt/apt.conf.d/99runtime-kit-ca\nRUN echo 'deb https://deb.debian.org/debian bullseye main' > /etc/apt/sources.list \\\n    && apt-get update -qq && rm -rf /var/lib/apt/lists/*\n"
+    } else {
+        ""
+    };
+    let base_dockerfile = format!(
+        "ARG BASE_IMAGE=python:3.9-slim-bullseye\nFROM ${{BASE_IMAGE}}\nLABEL io.astronomer.docker.runtime.version=\"1.0.0\"\n{ca_checks}RUN echo base > /built\n"
+    );
+    std::fs::write(base.join("Dockerfile"), &base_dockerfile).expect("write");
+    std::fs::write(
+        onbuild.join("Dockerfile"),
+        "ARG BASE_IMAGE=localhost/e2e-tiny:1.0.0-base\nFROM ${BASE_IMAGE}\nONBUILD RUN cat /built\n",
+    )
+    .expect("write");
+    let matrix_arg = matrix.display().to_string();
+    let contexts_arg = contexts.display().to_string();
+    let common_args = [
+        "--matrix",
+        &matrix_arg,
+        "--contexts",
+        &contexts_arg,
+        "--base-image",
+        "localhost/debian:bullseye-slim",
+        "--tag-prefix",
+        "localhost/e2e-tiny",
+    ];
+
+    let mut report = Report::default();
+    let out = env
+        .runtime_kit(&["build", "1.0.0"])
+        .args(common_args)
+        .output()
+        .expect("runtime-kit runs");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    report.expect(out.status.success(), || {
+        format!("the tiny build succeeds:\n{stderr}")
+    });
+    report.expect(
+        stdout.lines().collect::<Vec<_>>()
+            == ["localhost/e2e-tiny:1.0.0-base", "localhost/e2e-tiny:1.0.0"],
+        || format!("the base is built before the ONBUILD image, each tagged exactly: {stdout:?}"),
+    );
+    if out.status.success() {
+        let config = env.inspect("localhost/e2e-tiny:1.0.0");
+        report.expect(
+            config["Docker"]["config"]["OnBuild"] == serde_json::json!(["RUN cat /built"]),
+            || {
+                format!(
+                    "the ONBUILD image keeps its trigger (Docker format): {}",
+                    config["Docker"]["config"]["OnBuild"]
+                )
+            },
+        );
+    }
+
+    // A step that fails: the error names it, quotes its output and points at the log.
+    std::fs::write(
+        base.join("Dockerfile"),
+        format!("{base_dockerfile}RUN echo 'the tiny build broke here' >&2; exit 7\n"),
+    )
+    .expect("write");
+    let out = env
+        .runtime_kit(&["build", "1.0.0", "--variant", "base"])
+        .args(common_args)
+        .output()
+        .expect("runtime-kit runs");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let steps = base_dockerfile
+        .lines()
+        .filter(|l| !l.starts_with(' ') && !l.starts_with("ARG"))
+        .count()
+        + 1;
+    let expected_step = format!(
+        "failed at STEP {steps}/{steps}: RUN echo 'the tiny build broke here' >&2; exit 7 (exit status 7)"
+    );
+    report.expect(out.status.code() == Some(2), || {
+        format!("a failed build exits 2, got {:?}", out.status.code())
+    });
+    report.expect(stderr.contains(&expected_step), || {
+        format!("the error names the step ({expected_step:?}):\n{stderr}")
+    });
+    report.expect(stderr.contains("| the tiny build broke here"), || {
+        format!("the error quotes the step's output:\n{stderr}")
+    });
+    let log = env.cache.join("logs/1.0.0-base.log");
+    report.expect(
+        stderr.contains(&format!("full builder output: {}", log.display())),
+        || format!("the error names the log {}:\n{stderr}", log.display()),
+    );
+    report.expect(
+        std::fs::read_to_string(&log).is_ok_and(|t| t.contains("the tiny build broke here")),
+        || format!("the log {} holds the builder's output", log.display()),
+    );
+    report.finish("tiny release");
+}
+
+// ---- real releases ----------------------------------------------------------------------------
+
+#[test]
+fn release_5_0_13() {
+    check_release(RELEASES[0]);
+}
+
+#[test]
+fn release_4_2_9() {
+    check_release(RELEASES[1]);
+}
+
+fn check_release(version: &str) {
+    let Some(env) = env(&format!("release {version}")) else {
+        return;
+    };
+    let _builds = exclusive();
+    let matrix = Matrix::load(env.root.join("runtime-matrix.toml")).expect("the shipped matrix");
+    let version: RuntimeVersion = version.parse().expect("version");
+    let release = matrix.release(&version).expect("release in the matrix");
+    let mut report = Report::default();
+
+    // Build the base and ONBUILD images with the command a release engineer runs.
+    let start = Instant::now();
+    let out = env
+        .runtime_kit(&[
+            "build",
+            &version.to_string(),
+            "--base-image",
+            PYTHON_BASE,
+            "--tag-prefix",
+            TAG_PREFIX,
+        ])
+        .output()
+        .expect("runtime-kit runs");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        out.status.success(),
+        "runtime-kit build {version} failed:\n{stderr}"
+    );
+    env.record(
+        &format!("{version}: runtime-kit build (base + onbuild)"),
+        start.elapsed(),
+    );
+    let base_tag = ImageTag::new(
+        version.clone(),
+        Variant {
+            base: true,
+            ..Variant::default()
+        },
+    );
+    let onbuild_tag = ImageTag::new(version.clone(), Variant::default());
+    let base_ref = format!("{TAG_PREFIX}:{base_tag}");
+    let onbuild_ref = format!("{TAG_PREFIX}:{onbuild_tag}");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    report.expect(
+        stdout.lines().collect::<Vec<_>>() == [base_ref.as_str(), onbuild_ref.as_str()],
+        || format!("built, in order, exactly {base_ref} and {onbuild_ref}: {stdout:?}"),
+    );
+
+    check_labels(env, &mut report, &matrix, release, &base_ref, true);
+    check_labels(env, &mut report, &matrix, release, &onbuild_ref, false);
+    check_base_image(env, &mut report, release, &base_ref);
+    check_projects(env, &mut report, release, &onbuild_ref);
+    report.finish(&format!("release {version}"));
+}
+
+/// The labels equal the matrix; the image runs as the astro user; the ONBUILD image has its
+/// triggers.
+fn check_labels(
+    env: &Env,
+    report: &mut Report,
+    matrix: &Matrix,
+    release: &Release,
+    reference: &str,
+    base: bool,
+) {
+    let config = env.inspect(reference);
+    let labels = &config["OCIv1"]["config"]["Labels"];
+    let ctx = ImageContext::new(
+        matrix,
+        release,
+        Variant {
+            base,
+            ..Variant::default()
+        },
+    );
+    let mut expected = vec![
+        (
+            "io.astronomer.docker.runtime.version",
+            release.version.to_string(),
+        ),
+        (
+            "io.astronomer.docker.airflow.version",
+            release.airflow.to_string(),
+        ),
+        (
+            "io.astronomer.docker.runtime.variant",
+            ctx.variant.to_string(),
+        ),
+        (
+            "org.opencontainers.image.version",
+            release.version.to_string(),
+        ),
+        ("org.opencontainers.image.title", ctx.title.clone()),
+        (
+            "org.opencontainers.image.description",
+            ctx.description.clone(),
+        ),
+    ];
+    if let Some(source) = &matrix.defaults().source {
+        expected.push(("org.opencontainers.image.source", source.clone()));
+    }
+    for (key, value) in &expected {
+        report.expect(labels[key] == serde_json::json!(value), || {
+            format!(
+                "{reference}: label {key} = {value:?}, found {}",
+                labels[key]
+            )
+        });
+    }
+    let user = &config["OCIv1"]["config"]["User"];
+    report.expect(*user == serde_json::json!(USER_UID.to_string()), || {
+        format!("{reference}: runs as {USER_UID}, configured user {user}")
+    });
+    let onbuild = config["Docker"]["config"]["OnBuild"]
+        .as_array()
+        .map_or(0, Vec::len);
+    report.expect(base == (onbuild == 0), || {
+        format!("{reference}: {onbuild} ONBUILD trigger(s); expected them only without -base")
+    });
+}
+
+/// Inside the base image: Airflow's version, every pin, the user, the constraint.
+fn check_base_image(env: &Env, report: &mut Report, release: &Release, reference: &str) {
+    let c = env.container(reference);
+    let id = c.sh("id -u");
+    report.expect(id.stdout.trim() == USER_UID.to_string(), || {
+        format!("{reference}: runs as UID {USER_UID}: {}", id.both())
+    });
+
+    // As `docker run IMAGE airflow version` would: the image's own environment, no database.
+    let version = c.sh("airflow version");
+    let printed = version
+        .stdout
+        .lines()
+        .rev()
+        .find(|l| !l.trim().is_empty())
+        .unwrap_or("")
+        .trim();
+    report.expect(printed == release.airflow.to_string(), || {
+        let hint = if version.stderr.contains("cannot use sqlite with the") {
+            "\n  (the image's ENV sets an executor that needs a database server, so Airflow refuses \
+             to start without one: see templates/base.Dockerfile.hbs)"
+        } else {
+            ""
+        };
+        format!("{reference}: `airflow version` prints {}: {}{hint}", release.airflow, version.both())
+    });
+
+    let freeze = c.sh("pip freeze");
+    let installed: std::collections::BTreeMap<String, String> = freeze
+        .stdout
+        .lines()
+        .filter_map(|l| l.split_once("=="))
+        .map(|(n, v)| (normalise(n), v.trim().to_string()))
+        .collect();
+    let pins = std::iter::once(("apache-airflow".to_string(), release.airflow.to_string())).chain(
+        release
+            .packages_of(&Variant {
+                base: true,
+                ..Variant::default()
+            })
+            .iter()
+            .map(|(n, v)| (n.to_string(), v.to_string())),
+    );
+    for (name, version) in pins {
+        let found = installed.get(&normalise(&name));
+        report.expect(found.is_some_and(|f| same_version(f, &version)), || {
+            format!("{reference}: pip freeze has {name}=={version}, found {found:?}")
+        });
+    }
+
+    let other = another_airflow(&release.airflow.to_string());
+    let refused = c.sh(&format!(
+        "pip install --no-cache-dir apache-airflow=={other} 2>&1"
+    ));
+    let constraint = format!("(constraint) apache-airflow=={}", release.airflow);
+    report.expect(refused.code != 0 && refused.stdout.contains(&constraint), || {
+        format!(
+            "{reference}: `pip install apache-airflow=={other}` is refused by the image's constraint \
+             ({constraint:?}): {}",
+            refused.both()
+        )
+    });
+}
+
+/// The sample project FROM the ONBUILD image: cold build, its checks, a warm rebuild after a
+/// DAG edit that reuses every layer but the final copy, and a project pinning Airflow refused.
+fn check_projects(env: &Env, report: &mut Report, release: &Release, onbuild_ref: &str) {
+    let version = release.version.to_string();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let project = dir.path().join("sample");
+    copy_dir(&env.root.join("tests/e2e/projects/sample"), &project);
+    std::fs::write(project.join("Dockerfile"), format!("FROM {onbuild_ref}\n"))
+        .expect("Dockerfile");
+    let image = ImageBuild::new(
+        format!("{version}-sample-project"),
+        format!("localhost/e2e-project:{version}-sample"),
+        &project,
+    );
+
+    // Cold: every step built afresh.
+    let cold = env.runner(true).build(&image, &mut |_| {});
+    let cold = match cold {
+        Ok(b) => b,
+        Err(e) => {
+            report.expect(false, || {
+                format!("the sample project builds FROM {onbuild_ref}: {e}")
+            });
+            return;
+        }
+    };
+    env.record(
+        &format!("{version}: sample project, cold build"),
+        cold.elapsed,
+    );
+
+    let c = env.container(&image.reference);
+    // The suite runs no database server: a throwaway SQLite database, which Airflow only
+    // accepts with the SequentialExecutor (a local environment brings Postgres instead).
+    let dags = c.sh_with(
+        &[
+            ("AIRFLOW__CORE__EXECUTOR", "SequentialExecutor"),
+            ("AIRFLOW__CORE__LOAD_EXAMPLES", "False"),
+        ],
+        "airflow db init >/dev/null 2>&1; airflow dags list 2>&1",
+    );
+    report.expect(dags.stdout.contains("e2e_sample"), || {
+        format!(
+            "{version} project: `airflow dags list` shows e2e_sample: {}",
+            dags.both()
+        )
+    });
+    let python_pkg = c.sh("pip show emoji 2>&1");
+    report.expect(python_pkg.stdout.contains("Version: 2.2.0"), || {
+        format!(
+            "{version} project: emoji 2.2.0 from requirements.txt is installed: {}",
+            python_pkg.both()
+        )
+    });
+    let debian_pkg = c.sh("dpkg-query -W -f='${Status}' jq && jq --version");
+    report.expect(debian_pkg.stdout.contains("install ok installed"), || {
+        format!(
+            "{version} project: jq from packages.txt is installed: {}",
+            debian_pkg.both()
+        )
+    });
+    let owners = c.sh("stat -c '%U:%u %n' dags/e2e_sample.py requirements.txt packages.txt");
+    report.expect(
+        owners.code == 0
+            && owners
+                .stdout
+                .lines()
+                .all(|l| l.starts_with(&format!("{USER_NAME}:{USER_UID} "))),
+        || {
+            format!(
+                "{version} project: files owned by {USER_NAME}: {}",
+                owners.both()
+            )
+        },
+    );
+    drop(c);
+
+    // Warm: only the DAG changed, so only the final COPY runs again.
+    let dag = project.join("dags/e2e_sample.py");
+    let mut text = std::fs::read_to_string(&dag).expect("read DAG");
+    text.push_str("\n# edited by the layer-cache check\n");
+    std::fs::write(&dag, text).expect("edit DAG");
+    match env.runner(false).build(&image, &mut |_| {}) {
+        Ok(warm) => {
+            env.record(
+                &format!("{version}: sample project, warm rebuild after a DAG edit"),
+                warm.elapsed,
+            );
+            let copy = warm
+                .steps
+                .iter()
+                .rposition(|s| s.step.instruction.starts_with("COPY --chown="));
+            let steps: Vec<String> = warm
+                .steps
+                .iter()
+                .map(|s| format!("{}{}", s.step, if s.cached { " (cached)" } else { "" }))
+                .collect();
+            let ok = copy.is_some_and(|i| {
+                !warm.steps[i].cached
+                    && warm.steps[..i]
+                        .iter()
+                        .all(|s| s.cached || s.step.instruction.starts_with("FROM "))
+                    && warm.steps[i + 1..].iter().all(|s| {
+                        !s.step.instruction.starts_with("RUN ")
+                            && !s.step.instruction.starts_with("COPY ")
+                    })
+            });
+            report.expect(ok, || {
+                format!(
+                    "{version} project: a DAG edit reuses every layer but the final copy:\n  {}",
+                    steps.join("\n  ")
+                )
+            });
+            say(&format!(
+                "e2e: {version}: cold {} -> warm {}",
+                format_elapsed(cold.elapsed),
+                format_elapsed(warm.elapsed)
+            ));
+        }
+        Err(e) => report.expect(false, || format!("{version} project: warm rebuild: {e}")),
+    }
+
+    // A project that pins Airflow is refused, saying why.
+    let pins = dir.path().join("pins-airflow");
+    copy_dir(&env.root.join("tests/e2e/projects/pins-airflow"), &pins);
+    std::fs::write(pins.join("Dockerfile"), format!("FROM {onbuild_ref}\n")).expect("Dockerfile");
+    let refused = ImageBuild::new(
+        format!("{version}-pins-airflow-project"),
+        format!("localhost/e2e-project:{version}-pins-airflow"),
+        &pins,
+    );
+    match env.runner(false).build(&refused, &mut |_| {}) {
+        Ok(_) => report.expect(false, || {
+            format!("{version}: a project pinning apache-airflow must not build")
+        }),
+        Err(e) => {
+            let text = e.to_string();
+            let message = format!(
+                "requirements.txt pins apache-airflow; this Runtime image fixes Airflow at {}",
+                release.airflow
+            );
+            report.expect(
+                e.failed_step().is_some_and(|s| s.instruction.contains("requirements.txt"))
+                    && text.contains(&message),
+                || format!("{version}: the pinning project fails naming the step and saying why ({message:?}):\n{text}"),
+            );
+        }
+    }
+}
+
+/// PEP 503 name normalisation.
+fn normalise(name: &str) -> String {
+    let mut out = String::new();
+    for c in name.trim().chars() {
+        let c = c.to_ascii_lowercase();
+        if matches!(c, '-' | '_' | '.') {
+            if !out.ends_with('-') {
+                out.push('-');
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// Whether two PEP 440 versions are equal (`1.10` == `1.10.0`).
+fn same_version(a: &str, b: &str) -> bool {
+    match (
+        a.parse::<pep440_rs::Version>(),
+        b.parse::<pep440_rs::Version>(),
+    ) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => a == b,
+    }
+}
+
+/// Another released Airflow version of the same minor series (the previous patch, or the next).
+fn another_airflow(airflow: &str) -> String {
+    let parts: Vec<u32> = airflow.split('.').filter_map(|p| p.parse().ok()).collect();
+    match parts.as_slice() {
+        [major, minor, patch] if *patch > 0 => format!("{major}.{minor}.{}", patch - 1),
+        [major, minor, patch] => format!("{major}.{minor}.{}", patch + 1),
+        _ => "2.0.0".into(),
+    }
+}
+
+#[test]
+fn helpers() {
+    assert_eq!(
+        normalise("Apache_Airflow.Providers--Amazon"),
+        "apache-airflow-providers-amazon"
+    );
+    assert!(same_version("1.10", "1.10.0"));
+    assert_eq!(another_airflow("2.3.4"), "2.3.3");
+    assert_eq!(another_airflow("2.3.0"), "2.3.1");
+}

@@ -1,0 +1,1 @@
+"""A project whose requirements.txt pins apache-airflow: its build must fail."""

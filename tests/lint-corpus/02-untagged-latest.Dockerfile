@@ -1,0 +1,5 @@
+FROM ubuntu
+FROM debian:latest
+FROM python:3.11-slim@sha256:0000000000000000000000000000000000000000000000000000000000000000
+FROM scratch
+COPY --from=0 /etc/os-release /os-release

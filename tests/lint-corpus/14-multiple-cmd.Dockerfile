@@ -1,0 +1,9 @@
+FROM alpine:3.20
+CMD ["a"]
+CMD ["b"]
+ENTRYPOINT ["x"]
+ENTRYPOINT ["y"]
+ENTRYPOINT ["z"]
+FROM alpine:3.20
+CMD ["c"]
+USER nobody

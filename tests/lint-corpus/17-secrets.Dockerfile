@@ -1,0 +1,7 @@
+ARG GITHUB_TOKEN
+FROM alpine:3.20
+ARG API_KEY=changeme
+ENV DB_PASSWORD=secret AIRFLOW_HOME=/usr/local/airflow
+ENV PUBLIC_KEY=abc KEY_FILE=/k
+ENV MONKEY=banana
+USER nobody

@@ -1,0 +1,3 @@
+﻿FROM ubuntu
+RUN echo bom
+USER nobody
