@@ -213,7 +213,9 @@ impl Resolver {
                 "--no-header",
                 "--no-annotate",
             ])
-            .args(["--python-version", &plan.python.to_string()])
+            // The python:X.Y images carry the newest patch release of X.Y; X.Y alone would mean
+            // X.Y.0 to the resolver and fail on floors such as `requires-python >=3.8.1`.
+            .args(["--python-version", &format!("{}.99", plan.python)])
             .args(["--python-platform", PLATFORM])
             .args(["--exclude-newer", &plan.exclude_newer.to_string()])
             .env("UV_NO_CONFIG", "1")

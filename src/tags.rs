@@ -172,7 +172,7 @@ pub struct TagPlan {
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 #[error("{kind}")]
 pub struct TagPlanError {
-    kind: TagPlanErrorKind,
+    kind: Box<TagPlanErrorKind>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
@@ -196,7 +196,9 @@ enum TagPlanErrorKind {
 
 impl TagPlanError {
     fn new(kind: TagPlanErrorKind) -> Self {
-        TagPlanError { kind }
+        TagPlanError {
+            kind: Box::new(kind),
+        }
     }
 }
 

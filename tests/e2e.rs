@@ -150,6 +150,156 @@ fn build_dry_runs() {
     }
 }
 
+// ---- a stand-in builder: progress, cache hits, failures (no tools needed) ---------------------
+
+/// Writes an executable script that prints like buildah and exits with `code`.
+fn fake_builder(dir: &std::path::Path, lines: &[&str], code: i32) -> std::path::PathBuf {
+    use std::os::unix::fs::PermissionsExt;
+    let path = dir.join("fake-buildah");
+    let mut script =
+        String::from("#!/bin/sh\n# Prints like buildah bud; the arguments go to args.txt.\n");
+    script.push_str(&format!(
+        "printf '%s\\n' \"$@\" > '{}/args.txt'\n",
+        dir.display()
+    ));
+    for line in lines {
+        // Lines starting with "!" go to stderr, as buildah's error lines do.
+        match line.strip_prefix('!') {
+            Some(l) => script.push_str(&format!("echo '{}' >&2\n", l.replace('\'', r"'\''"))),
+            None => script.push_str(&format!("echo '{}'\n", line.replace('\'', r"'\''"))),
+        }
+    }
+    script.push_str(&format!("exit {code}\n"));
+    std::fs::write(&path, script).expect("write fake builder");
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    path
+}
+
+#[test]
+fn runner_reports_steps_cache_hits_and_the_failing_step() {
+    use runtime_kit::build::{Builder, BuilderKind, Event, Runner};
+    let dir = tempfile::tempdir().expect("tempdir");
+    let image = ImageBuild::new("1.0.0-base", "localhost/x:1.0.0-base", dir.path())
+        .build_arg("BASE_IMAGE", "localhost/python:3.9-slim-bullseye");
+
+    // Success: every step seen, cache hits attributed to their step, the log kept.
+    let ok = fake_builder(
+        dir.path(),
+        &[
+            "STEP 1/3: FROM localhost/python:3.9-slim-bullseye",
+            "STEP 2/3: RUN apt-get update",
+            "--> Using cache 2be26c2bc722ac9d4edb3c65c90fcfc9eebee0db9c6de1f75570e5aea787f94a",
+            "--> 2be26c2bc72",
+            "STEP 3/3: COPY . .",
+            "--> 0a5807387ff",
+            "COMMIT localhost/x:1.0.0-base",
+        ],
+        0,
+    );
+    let runner = Runner::new(
+        Builder::new(BuilderKind::Buildah).program(&ok),
+        dir.path().join("logs"),
+    )
+    .expect("runner");
+    let mut events = Vec::new();
+    let built = runner
+        .build(&image, &mut |e| {
+            events.push(match e {
+                Event::Started { .. } => "started".to_string(),
+                Event::Step { step, .. } => format!("step {}", step.number),
+                Event::Cached { .. } => "cached".to_string(),
+                Event::Finished { .. } => "finished".to_string(),
+            })
+        })
+        .expect("the fake build succeeds");
+    assert_eq!(
+        events,
+        [
+            "started", "step 1", "step 2", "cached", "step 3", "finished"
+        ]
+    );
+    let cached: Vec<bool> = built.steps.iter().map(|s| s.cached).collect();
+    assert_eq!(cached, [false, true, false]);
+    let args = std::fs::read_to_string(dir.path().join("args.txt")).expect("args");
+    assert_eq!(
+        args.lines().collect::<Vec<_>>(),
+        [
+            "bud",
+            "--format",
+            "docker",
+            "--layers",
+            "--tag",
+            "localhost/x:1.0.0-base",
+            "--build-arg",
+            "BASE_IMAGE=localhost/python:3.9-slim-bullseye",
+            &dir.path().display().to_string(),
+        ]
+    );
+    let log = std::fs::read_to_string(&built.log).expect("log");
+    assert!(
+        log.contains("STEP 2/3: RUN apt-get update\n--> Using cache"),
+        "{log}"
+    );
+    assert!(
+        log.starts_with("# runtime-kit build 1.0.0-base (localhost/x:1.0.0-base)"),
+        "{log}"
+    );
+
+    // Failure: the last step announced, its own output (not buildah's error lines), the log.
+    let failing = fake_builder(
+        dir.path(),
+        &[
+            "STEP 1/3: FROM localhost/python:3.9-slim-bullseye",
+            "STEP 2/3: RUN pip install -r requirements.txt",
+            "Collecting apache-airflow==9.9.9",
+            "!ERROR: No matching distribution found for apache-airflow==9.9.9",
+            "!subprocess exited with status 1",
+            "!Error: building at STEP \"RUN pip install -r requirements.txt\": exit status 1",
+        ],
+        1,
+    );
+    let runner = Runner::new(
+        Builder::new(BuilderKind::Buildah).program(&failing),
+        dir.path().join("logs"),
+    )
+    .expect("runner");
+    let err = runner
+        .build(&image, &mut |_| {})
+        .expect_err("the fake build fails");
+    let step = err.failed_step().expect("a failed step");
+    assert_eq!((step.number, step.total), (2, Some(3)));
+    assert_eq!(step.instruction, "RUN pip install -r requirements.txt");
+    assert_eq!(
+        err.step_output(),
+        [
+            "Collecting apache-airflow==9.9.9",
+            "ERROR: No matching distribution found for apache-airflow==9.9.9"
+        ]
+    );
+    let log = err.log().expect("log").to_path_buf();
+    let text = err.to_string();
+    assert_eq!(
+        text,
+        format!(
+            "building 1.0.0-base (localhost/x:1.0.0-base) failed at STEP 2/3: RUN pip install -r requirements.txt (exit status 1)\n  \
+             last output of that step:\n  | Collecting apache-airflow==9.9.9\n  \
+             | ERROR: No matching distribution found for apache-airflow==9.9.9\n  \
+             full builder output: {}",
+            log.display()
+        )
+    );
+
+    // A builder that is not installed.
+    let runner = Runner::new(
+        Builder::new(BuilderKind::Buildah).program(dir.path().join("no-such-buildah")),
+        dir.path().join("logs"),
+    )
+    .expect("runner");
+    let err = runner.build(&image, &mut |_| {}).expect_err("no builder");
+    assert!(err.is_builder_missing(), "{err}");
+    assert!(err.to_string().contains("is it installed"), "{err}");
+}
+
 // ---- a tiny hand-made release: order, CA mounts, a failing step ---------------------------------
 
 const TINY_MATRIX: &str = r#"schema = 1
@@ -162,6 +312,7 @@ python = "3.9"
 version = "1.0.0"
 airflow = "2.3.4"
 date = 2022-12-12
+packages-unknown = true
 "#;
 
 #[test]
@@ -180,7 +331,7 @@ fn tiny_release_builds_in_order_trusts_the_ca_and_names_a_failing_step() {
     std::fs::create_dir_all(&onbuild).expect("mkdir");
     // With a CA bundle, pip and apt inside the build see it; apt fetches over HTTPS with it.
     let ca_checks = if env.ca_bundle.is_some() {
-        "RUN test -s /run/runtime-kit/ca.crt \\\n    && grep -q 'cert = /run/runtime-kit/ca.crt' /etc/xdg/pip/pip.conf \\\n    && grep -q 'CAInfo \"/run/runtime-kit/ca.crt\"' /etc/apt/apt.conf.d/99runtime-kit-ca\nRUN echo 'deb https://deb.debian.org/debian bullseye main' > /etc/apt/sources.list \\\n    && apt-get update -qq && rm -rf /var/lib/apt/lists/*\n"
+        "RUN test -s /run/runtime-kit/ca.crt \\\n    && grep -q 'cert = /run/runtime-kit/ca.crt' /etc/xdg/pip/pip.conf \\\n    && grep -q 'CAInfo \"/run/runtime-kit/ca.crt\"' /etc/apt/apt.conf.d/99runtime-kit-ca\nRUN echo 'deb https://deb.debian.org/debian bullseye main' > /etc/apt/sources.list \\\n    && apt-get update --error-on=any -qq && rm -rf /var/lib/apt/lists/*\n"
     } else {
         ""
     };
@@ -340,6 +491,10 @@ fn check_release(version: &str) {
     check_labels(env, &mut report, &matrix, release, &onbuild_ref, false);
     check_base_image(env, &mut report, release, &base_ref);
     check_projects(env, &mut report, release, &onbuild_ref);
+    env.remove_images(&[
+        &format!("localhost/e2e-project:{version}-sample"),
+        &format!("localhost/e2e-project:{version}-pins-airflow"),
+    ]);
     report.finish(&format!("release {version}"));
 }
 
@@ -482,14 +637,16 @@ fn check_projects(env: &Env, report: &mut Report, release: &Release, onbuild_ref
     copy_dir(&env.root.join("tests/e2e/projects/sample"), &project);
     std::fs::write(project.join("Dockerfile"), format!("FROM {onbuild_ref}\n"))
         .expect("Dockerfile");
-    let image = ImageBuild::new(
-        format!("{version}-sample-project"),
-        format!("localhost/e2e-project:{version}-sample"),
-        &project,
-    );
+    let image = |phase: &str| {
+        ImageBuild::new(
+            format!("{version}-sample-project-{phase}"),
+            format!("localhost/e2e-project:{version}-sample"),
+            &project,
+        )
+    };
 
     // Cold: every step built afresh.
-    let cold = env.runner(true).build(&image, &mut |_| {});
+    let cold = env.runner(true).build(&image("cold"), &mut |_| {});
     let cold = match cold {
         Ok(b) => b,
         Err(e) => {
@@ -504,7 +661,7 @@ fn check_projects(env: &Env, report: &mut Report, release: &Release, onbuild_ref
         cold.elapsed,
     );
 
-    let c = env.container(&image.reference);
+    let c = env.container(&cold.reference);
     // The suite runs no database server: a throwaway SQLite database, which Airflow only
     // accepts with the SequentialExecutor (a local environment brings Postgres instead).
     let dags = c.sh_with(
@@ -555,7 +712,7 @@ fn check_projects(env: &Env, report: &mut Report, release: &Release, onbuild_ref
     let mut text = std::fs::read_to_string(&dag).expect("read DAG");
     text.push_str("\n# edited by the layer-cache check\n");
     std::fs::write(&dag, text).expect("edit DAG");
-    match env.runner(false).build(&image, &mut |_| {}) {
+    match env.runner(false).build(&image("warm"), &mut |_| {}) {
         Ok(warm) => {
             env.record(
                 &format!("{version}: sample project, warm rebuild after a DAG edit"),

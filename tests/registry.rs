@@ -513,9 +513,15 @@ async fn tag_lists_are_followed_page_by_page() {
         1
     );
 
+    // A registry that caps pages below what is asked: still every tag.
+    let proxy = FaultProxy::start(registry.addr()).await;
+    proxy.paginate(4);
+    let c = client(&proxy.host(), options.clone()).await;
+    assert_eq!(c.tags().await.unwrap().len(), 38);
+
     // A registry that pages (as the distribution spec says): followed to the end.
     let proxy = FaultProxy::start(registry.addr()).await;
-    proxy.paginate();
+    proxy.paginate(usize::MAX);
     let c = client(&proxy.host(), options).await;
     let tags = c.tags().await.unwrap();
     assert_eq!(tags.len(), 38);
@@ -535,12 +541,22 @@ async fn tag_lists_are_followed_page_by_page() {
         .filter(|(_, p)| p.contains("/tags/list"))
         .map(|(_, p)| p)
         .collect();
-    // 38 tags in pages of 5: 8 pages, each after the last tag of the one before.
-    assert_eq!(pages.len(), 8, "{pages:?}");
+    // 38 tags in pages of 5: 8 pages, each after the last tag of the one before, and the
+    // empty one past the end.
+    assert_eq!(pages.len(), 9, "{pages:?}");
     assert!(pages[0].ends_with("?n=5"), "{pages:?}");
     assert!(pages[1].contains("&last="), "{pages:?}");
     let report = verify::verify(&c, &f.plan, &[], &NoProgress).await.unwrap();
     assert!(report.is_clean(true), "{:?}", report.findings);
+    // One manifest or blob request per check, plus the one /v2/ probe: the client does not ask
+    // /v2/ again before every request of an anonymous session on an open registry.
+    let requests = proxy.requests();
+    assert_eq!(
+        requests.iter().filter(|(_, p)| p == "/v2/").count(),
+        1,
+        "{requests:?}"
+    );
+    assert_eq!(requests.len(), 1 + 9 + 9 + 16 * 2 + 22, "{requests:?}");
 }
 
 /// Counts progress steps, and runs `hook` once after `after` steps.

@@ -73,7 +73,7 @@ enum ErrorKind {
 
 fn spawn_hint(e: &std::io::Error) -> &'static str {
     if e.kind() == std::io::ErrorKind::NotFound {
-        " (is it installed? On Debian: apt-get install buildah uidmap; see docs/build.md)"
+        " (is it installed and on PATH? buildah on Debian: apt-get install buildah uidmap; see docs/build.md)"
     } else {
         ""
     }

@@ -3,10 +3,9 @@
 
 use std::collections::VecDeque;
 use std::fs::File;
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
-use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use super::step::{is_builder_noise, is_cache_hit};
@@ -210,81 +209,38 @@ impl Runner {
         });
 
         let start = Instant::now();
+        let spawn_err = |e| BuildError::spawn(self.builder.program_path(), e);
+        let read_err = |e| BuildError::io("read", &log_path, e);
+        // stdout and stderr share the log file's descriptor, so the log keeps the builder's
+        // lines in the order it wrote them (two pipes read by two threads would not).
+        let mut tail = Tail::open(&log_path).map_err(read_err)?;
+        let stdout = log.try_clone().map_err(io_err)?;
+        let stderr = log.try_clone().map_err(io_err)?;
         let mut child = self
             .builder
             .command(image, &mounts)
             .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
+            .stdout(Stdio::from(stdout))
+            .stderr(Stdio::from(stderr))
             .spawn()
-            .map_err(|e| BuildError::spawn(self.builder.program_path(), e))?;
-        let (tx, rx) = mpsc::channel::<String>();
-        let readers: Vec<_> = [
-            child
-                .stdout
-                .take()
-                .map(|r| Box::new(r) as Box<dyn Read + Send>),
-            child
-                .stderr
-                .take()
-                .map(|r| Box::new(r) as Box<dyn Read + Send>),
-        ]
-        .into_iter()
-        .flatten()
-        .map(|pipe| {
-            let tx = tx.clone();
-            std::thread::spawn(move || forward_lines(pipe, &tx))
-        })
-        .collect();
-        drop(tx);
-
-        let mut steps: Vec<StepRecord> = Vec::new();
-        let mut step_output: VecDeque<String> = VecDeque::new();
-        let mut builder_error: Option<String> = None;
-        let mut write_failed = None;
-        for line in rx {
-            if write_failed.is_none() {
-                if let Err(e) = writeln!(log, "{line}") {
-                    write_failed = Some(e);
-                }
+            .map_err(spawn_err)?;
+        let mut scan = Scan::default();
+        let status = loop {
+            let exited = child.try_wait().map_err(spawn_err)?;
+            for line in tail.lines(exited.is_some()).map_err(read_err)? {
+                scan.feed(line, index, image, on_event);
             }
-            if let Some(step) = Step::parse(&line) {
-                on_event(Event::Step {
-                    index,
-                    image,
-                    step: &step,
-                });
-                steps.push(StepRecord {
-                    step,
-                    cached: false,
-                });
-                step_output.clear();
-            } else if is_cache_hit(&line) {
-                if let Some(last) = steps.last_mut() {
-                    if !last.cached {
-                        last.cached = true;
-                        on_event(Event::Cached { index, image });
-                    }
-                }
-            } else if line.starts_with("Error: ") || line.starts_with("ERROR: failed to solve") {
-                builder_error = Some(line.trim().to_string());
-            } else if !is_builder_noise(&line) {
-                if step_output.len() == QUOTED_LINES {
-                    step_output.pop_front();
-                }
-                step_output.push_back(line);
+            if let Some(status) = exited {
+                break status;
             }
-        }
-        for r in readers {
-            let _ = r.join();
-        }
-        let status = child
-            .wait()
-            .map_err(|e| BuildError::spawn(self.builder.program_path(), e))?;
+            std::thread::sleep(POLL);
+        };
+        let Scan {
+            steps,
+            step_output,
+            builder_error,
+        } = scan;
         let elapsed = start.elapsed();
-        if let Some(e) = write_failed {
-            return Err(io_err(e));
-        }
         if !status.success() {
             let _ = writeln!(log, "# failed after {}: {status}", format_elapsed(elapsed));
             let step = steps.last().map(|r| r.step.clone());
@@ -322,25 +278,93 @@ impl Runner {
     }
 }
 
-/// Sends each line of `pipe` (lossily decoded, without its end of line) to `tx`.
-fn forward_lines(pipe: Box<dyn Read + Send>, tx: &mpsc::Sender<String>) {
-    let mut reader = BufReader::new(pipe);
-    let mut buf = Vec::new();
-    loop {
-        buf.clear();
-        match reader.read_until(b'\n', &mut buf) {
-            Ok(0) | Err(_) => return,
-            Ok(_) => {
-                let text = String::from_utf8_lossy(&buf);
-                // A carriage return redraws a terminal line: keep what was drawn last.
-                let text = text.trim_end_matches(['\n', '\r']);
-                let text = text.rsplit('\r').next().unwrap_or(text);
-                if tx.send(text.to_string()).is_err() {
-                    return;
+/// How often a running build's log is read for progress.
+const POLL: Duration = Duration::from_millis(100);
+
+/// What the builder's lines said so far: its steps, the current step's own output, its error.
+#[derive(Default)]
+struct Scan {
+    steps: Vec<StepRecord>,
+    step_output: VecDeque<String>,
+    builder_error: Option<String>,
+}
+
+impl Scan {
+    fn feed(
+        &mut self,
+        line: String,
+        index: usize,
+        image: &ImageBuild,
+        on_event: &mut dyn FnMut(Event<'_>),
+    ) {
+        if let Some(step) = Step::parse(&line) {
+            on_event(Event::Step {
+                index,
+                image,
+                step: &step,
+            });
+            self.steps.push(StepRecord {
+                step,
+                cached: false,
+            });
+            self.step_output.clear();
+        } else if is_cache_hit(&line) {
+            if let Some(last) = self.steps.last_mut() {
+                if !last.cached {
+                    last.cached = true;
+                    on_event(Event::Cached { index, image });
                 }
             }
+        } else if line.starts_with("Error: ") || line.starts_with("ERROR: failed to solve") {
+            self.builder_error = Some(line.trim().to_string());
+        } else if !is_builder_noise(&line) {
+            if self.step_output.len() == QUOTED_LINES {
+                self.step_output.pop_front();
+            }
+            self.step_output.push_back(line);
         }
     }
+}
+
+/// Reads the lines appended to a file since it was opened.
+struct Tail {
+    file: File,
+    pending: Vec<u8>,
+}
+
+impl Tail {
+    fn open(path: &Path) -> std::io::Result<Tail> {
+        let mut file = File::open(path)?;
+        file.seek(SeekFrom::End(0))?;
+        Ok(Tail {
+            file,
+            pending: Vec::new(),
+        })
+    }
+
+    /// The complete lines appended since the last call (lossily decoded, without their end of
+    /// line); with `last`, the unterminated rest too.
+    fn lines(&mut self, last: bool) -> std::io::Result<Vec<String>> {
+        self.file.read_to_end(&mut self.pending)?;
+        let mut lines = Vec::new();
+        while let Some(at) = self.pending.iter().position(|&b| b == b'\n') {
+            let rest = self.pending.split_off(at + 1);
+            lines.push(decode(&self.pending));
+            self.pending = rest;
+        }
+        if last && !self.pending.is_empty() {
+            lines.push(decode(&std::mem::take(&mut self.pending)));
+        }
+        Ok(lines)
+    }
+}
+
+/// A line of output as text: lossy UTF-8, no end of line, and of a line redrawn with carriage
+/// returns (a terminal progress bar) only what was drawn last.
+fn decode(bytes: &[u8]) -> String {
+    let text = String::from_utf8_lossy(bytes);
+    let text = text.trim_end_matches(['\n', '\r']);
+    text.rsplit('\r').next().unwrap_or(text).to_string()
 }
 
 /// A duration for people: `850ms`, `42.1s`, `3m12s`, `1h04m`.

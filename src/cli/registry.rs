@@ -146,8 +146,6 @@ struct Bar(ProgressBar);
 
 impl Progress for Bar {
     fn start(&self, phase: &str, total: u64) {
-        self.0
-            .set_draw_target(indicatif::ProgressDrawTarget::stderr());
         self.0.set_style(
             ProgressStyle::with_template("{msg:>10} [{bar:30}] {pos}/{len} {elapsed}")
                 .expect("a valid template")
@@ -156,6 +154,8 @@ impl Progress for Bar {
         self.0.set_message(phase.to_string());
         self.0.set_length(total);
         self.0.set_position(0);
+        self.0
+            .set_draw_target(indicatif::ProgressDrawTarget::stderr());
     }
     fn advance(&self, n: u64) {
         self.0.inc(n);

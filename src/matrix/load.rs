@@ -191,7 +191,7 @@ pub(super) fn parse(text: &str, name: &Path) -> Result<Matrix, MatrixErrors> {
     let raw: RawMatrix = toml::from_str(text).map_err(|e| {
         let span = e.span().unwrap_or(0..0);
         let message = e.message().trim().replace('\n', " ");
-        MatrixErrors(vec![map.error(&span, format!("{message}"))])
+        MatrixErrors(vec![map.error(&span, message.to_string())])
     })?;
     let mut c = Collector {
         map: &map,
@@ -308,10 +308,10 @@ pub(super) fn parse(text: &str, name: &Path) -> Result<Matrix, MatrixErrors> {
             .end_of_basic_support
             .as_ref()
             .and_then(|d| c.date("end-of-basic-support", d));
-        if let (Some(m), Some(b), Some(span)) = (eom, eobs, s_ref.end_of_basic_support.as_ref()) {
-            if b < m {
-                c.push(&span.span(), format!("series {}: end of basic support {b} is before end of maintenance {m}; expected a date on or after it", key.get_ref()));
-            }
+        if let (Some(m), Some(b), Some(span)) = (eom, eobs, s_ref.end_of_basic_support.as_ref())
+            && b < m
+        {
+            c.push(&span.span(), format!("series {}: end of basic support {b} is before end of maintenance {m}; expected a date on or after it", key.get_ref()));
         }
         if let Some(channel) = channel {
             series.insert(

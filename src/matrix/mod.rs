@@ -316,9 +316,19 @@ impl Matrix {
         out
     }
 
-    /// Whether `package` of `release` is served by a non-PyPI index only.
+    /// Whether `package` of `release` is served by a non-PyPI index only: a package an index
+    /// lists, or, on a release with its own `index`, a vendor build (a pin with an epoch such as
+    /// `1!2.0.0` or a local label such as `7.0.0+astro.2`, which PyPI does not carry).
     pub fn is_vendor_package(&self, release: &Release, package: &PackageName) -> bool {
-        release.index.is_some() || self.index_of(package).is_some()
+        if self.index_of(package).is_some() {
+            return true;
+        }
+        release.index.is_some()
+            && release
+                .packages
+                .get(package)
+                .or_else(|| release.slim_packages.get(package))
+                .is_some_and(|v| v.pep440().epoch() != 0 || !v.pep440().local().is_empty())
     }
 
     /// Base images pinned by digest, by image reference (`python:3.9-slim-bullseye`).

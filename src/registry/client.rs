@@ -7,12 +7,14 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use oci_client::Client;
+use oci_client::RegistryOperation;
 use oci_client::client::{Certificate, CertificateEncoding, ClientConfig, ClientProtocol};
 use oci_client::manifest::{
     IMAGE_MANIFEST_LIST_MEDIA_TYPE, IMAGE_MANIFEST_MEDIA_TYPE, OCI_IMAGE_INDEX_MEDIA_TYPE,
     OCI_IMAGE_MEDIA_TYPE, OciDescriptor, OciManifest,
 };
 use oci_client::secrets::RegistryAuth;
+use oci_client::token_cache::RegistryTokenType;
 
 use super::error::Context;
 use super::{Credentials, RegistryError, Repository, is_loopback};
@@ -119,7 +121,7 @@ impl RegistryClient {
                 "jobs and page size must be at least 1",
             ));
         }
-        let transport = probe(&repo, &credentials, &options).await?;
+        let (transport, anonymous_status) = probe(&repo, &credentials, &options).await?;
         let config = ClientConfig {
             protocol: match transport {
                 Transport::Https => ClientProtocol::Https,
@@ -144,9 +146,26 @@ impl RegistryClient {
             .map_err(|e| RegistryError::options(format!("cannot set up the HTTP client: {e}")))?;
         let auth = credentials.to_oci();
         // Some calls (manifest pushes) only use stored credentials.
+        let reference = repo.reference("x");
         client
-            .store_auth_if_needed(repo.reference("x").resolve_registry(), &auth)
+            .store_auth_if_needed(reference.resolve_registry(), &auth)
             .await;
+        // oci-client caches tokens but not their absence: with anonymous access to a registry
+        // that asks for none, it would call /v2/ again before every request, doubling them.
+        // `/v2/` answered 200 to an anonymous request, so the registry does no access control
+        // at all and ignores an Authorization header: cache an empty basic token instead.
+        if credentials.is_anonymous() && anonymous_status == 200 {
+            for op in [RegistryOperation::Pull, RegistryOperation::Push] {
+                client
+                    .tokens
+                    .insert(
+                        &reference,
+                        op,
+                        RegistryTokenType::Basic(String::new(), String::new()),
+                    )
+                    .await;
+            }
+        }
         Ok(RegistryClient {
             repo,
             client,
@@ -199,10 +218,12 @@ impl RegistryClient {
             let before = all.len();
             let max = page.iter().max().cloned();
             all.extend(page);
-            // A short page is the last one. A page longer than asked for means the registry
-            // does not paginate (Distribution 2.8 returns every tag), and a page with nothing
-            // new means it ignores `last`: either way everything has been seen.
-            if count != n || all.len() == before {
+            // An empty page is past the end. A short page is not necessarily the last (quay.io
+            // caps pages at 100 whatever `n` asks), so the next one is asked for too. A page
+            // longer than asked for means the registry does not paginate (Distribution 2.8
+            // returns every tag), and a page with nothing new means it ignores `last`: either
+            // way everything has been seen.
+            if count == 0 || count > n || all.len() == before {
                 break;
             }
             last = max;
@@ -379,15 +400,13 @@ impl RegistryClient {
 }
 
 /// Chooses the protocol: HTTPS, unless plain HTTP is allowed (loopback or `insecure`) and the
-/// registry answers the API over HTTP but not over TLS.
+/// registry answers the API over HTTP but not over TLS. Also returns the status `/v2/` answered
+/// to an anonymous request (200: the registry asks for no credentials).
 async fn probe(
     repo: &Repository,
     credentials: &Credentials,
     options: &ClientOptions,
-) -> Result<Transport, RegistryError> {
-    if !plain_http_allowed(repo.host(), options.insecure) {
-        return Ok(Transport::Https);
-    }
+) -> Result<(Transport, u16), RegistryError> {
     let mut builder = reqwest::Client::builder()
         .timeout(options.timeout)
         .connect_timeout(options.timeout);
@@ -413,12 +432,17 @@ async fn probe(
         .send()
         .await;
     let https_error = match https {
-        Ok(_) => return Ok(Transport::Https),
+        Ok(r) => return Ok((Transport::Https, r.status().as_u16())),
+        Err(e) if !plain_http_allowed(repo.host(), options.insecure) => {
+            return Err(RegistryError::from_reqwest(&cx, &e));
+        }
         Err(e) => e,
     };
     match http.get(format!("http://{}/v2/", repo.host())).send().await {
         // 200 or 401 is the registry API; anything else (a TLS server's 400) is not.
-        Ok(r) if r.status().as_u16() == 200 || r.status().as_u16() == 401 => Ok(Transport::Http),
+        Ok(r) if r.status().as_u16() == 200 || r.status().as_u16() == 401 => {
+            Ok((Transport::Http, r.status().as_u16()))
+        }
         Ok(_) => Err(RegistryError::from_reqwest(&cx, &https_error)),
         Err(e) if https_error.is_connect() && e.is_connect() => {
             Err(RegistryError::from_reqwest(&cx, &e))

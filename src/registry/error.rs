@@ -2,7 +2,6 @@
 //! carries a credential.
 
 use std::error::Error as _;
-use std::fmt;
 use std::time::Duration;
 
 use oci_client::errors::{OciDistributionError, OciErrorCode};
@@ -11,7 +10,7 @@ use oci_client::errors::{OciDistributionError, OciErrorCode};
 #[derive(Debug, thiserror::Error)]
 #[error("{kind}")]
 pub struct RegistryError {
-    kind: Kind,
+    kind: Box<Kind>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -89,7 +88,9 @@ pub(crate) struct Context<'a> {
 
 impl RegistryError {
     pub(crate) fn new(kind: Kind) -> Self {
-        RegistryError { kind }
+        RegistryError {
+            kind: Box::new(kind),
+        }
     }
 
     pub(crate) fn invalid_repository(input: &str, expected: &'static str, why: &str) -> Self {
@@ -131,12 +132,12 @@ impl RegistryError {
     /// True when the registry said the thing asked for does not exist (HTTP 404, or an OCI
     /// `MANIFEST_UNKNOWN` / `NAME_UNKNOWN` error).
     pub fn is_not_found(&self) -> bool {
-        matches!(self.kind, Kind::NotFound { .. })
+        matches!(*self.kind, Kind::NotFound { .. })
     }
 
     /// True for a failure worth retrying: the registry unreachable, too slow, or a 5xx answer.
     pub fn is_transient(&self) -> bool {
-        match &self.kind {
+        match &*self.kind {
             Kind::Connect { .. } | Kind::Timeout { .. } => true,
             Kind::Status { status, .. } => *status >= 500 || *status == 429,
             _ => false,
@@ -145,12 +146,12 @@ impl RegistryError {
 
     /// True when the registry refused the credentials (or wanted some).
     pub fn is_unauthorized(&self) -> bool {
-        matches!(self.kind, Kind::Unauthorized { .. })
+        matches!(*self.kind, Kind::Unauthorized { .. })
     }
 
     /// True when the registry did not answer in time.
     pub fn is_timeout(&self) -> bool {
-        matches!(self.kind, Kind::Timeout { .. })
+        matches!(*self.kind, Kind::Timeout { .. })
     }
 
     /// Turns an oci-client error into one that says what failed and where.
@@ -303,11 +304,5 @@ fn short(s: &str) -> String {
         cut
     } else {
         one_line
-    }
-}
-
-impl fmt::Display for Context<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} ({})", self.what, self.registry)
     }
 }

@@ -13,6 +13,7 @@
 //!    which a rerun would do anyway.
 //! 3. Rerunning is idempotent: aliases already in place are left alone.
 
+use std::collections::{BTreeSet, HashMap};
 use std::fmt::Write as _;
 
 use futures::{StreamExt, TryStreamExt};
@@ -83,26 +84,38 @@ pub async fn plan(
     progress: &dyn Progress,
 ) -> Result<Promotion, RegistryError> {
     let aliases = plan.aliases();
-    progress.start("reading", aliases.len() as u64);
-    let fetched: Vec<_> = futures::stream::iter(aliases.iter().enumerate())
-        .map(|(i, alias)| async move {
-            let target = client.manifest(&alias.target.to_string()).await?;
-            let current = client.manifest(alias.tag.as_str()).await?;
+    // Several aliases share a target (`5`, `5.5` -> 5.5.0): each manifest is read once.
+    let names: BTreeSet<String> = aliases
+        .iter()
+        .flat_map(|a| [a.target.to_string(), a.tag.to_string()])
+        .collect();
+    progress.start("reading", names.len() as u64);
+    let manifests: HashMap<String, Option<RawManifest>> = futures::stream::iter(names)
+        .map(|name| async move {
+            let manifest = client.manifest(&name).await?;
             progress.advance(1);
-            Ok::<_, RegistryError>((i, alias, target, current))
+            Ok::<_, RegistryError>((name, manifest))
         })
         .buffer_unordered(client.options().jobs)
         .try_collect()
         .await?;
     progress.finish();
-    let mut fetched = fetched;
-    fetched.sort_by_key(|(i, ..)| *i);
+    let fetched: Vec<_> = aliases
+        .iter()
+        .map(|a| {
+            (
+                *a,
+                manifests[&a.target.to_string()].clone(),
+                manifests[a.tag.as_str()].clone(),
+            )
+        })
+        .collect();
 
     let missing: Vec<String> = fetched
         .iter()
-        .filter(|(_, _, target, _)| target.is_none())
-        .map(|(_, a, ..)| a.target.to_string())
-        .collect::<std::collections::BTreeSet<_>>()
+        .filter(|(_, target, _)| target.is_none())
+        .map(|(a, ..)| a.target.to_string())
+        .collect::<BTreeSet<_>>()
         .into_iter()
         .collect();
     if !missing.is_empty() {
@@ -117,7 +130,7 @@ pub async fn plan(
     let mut creates = Vec::new();
     let mut moves = Vec::new();
     let mut in_place = Vec::new();
-    for (_, alias, target, current) in fetched {
+    for (alias, target, current) in fetched {
         let target = target.expect("checked above");
         if current.as_ref().is_some_and(|c| c.digest == target.digest) {
             in_place.push(InPlace {

@@ -183,6 +183,17 @@ impl Env {
         cmd
     }
 
+    /// Removes `references` and every image no tag points at any more (the layers of builds
+    /// already checked), keeping the store's disk use to one release at a time.
+    pub fn remove_images(&self, references: &[&str]) {
+        for r in references {
+            let _ = self.buildah(&["rmi", "--force", r]);
+        }
+        if std::env::var_os("RUNTIME_KIT_E2E_KEEP").is_none_or(|v| v != "1") {
+            let _ = self.buildah(&["rmi", "--prune"]);
+        }
+    }
+
     /// Runs `buildah ARGS` and returns its output.
     pub fn buildah(&self, args: &[&str]) -> Output {
         self.command("buildah")
@@ -192,14 +203,23 @@ impl Env {
     }
 
     /// `runtime-kit ARGS` with the suite's builder flags appended, at the repository root.
+    /// With vfs, whose every layer is a full copy of the image, release builds commit one layer
+    /// (`--layers false`): the suite checks the layer cache on the project builds only.
     pub fn runtime_kit(&self, args: &[&str]) -> Command {
         let mut cmd = self.command(env!("CARGO_BIN_EXE_runtime-kit"));
+        let layers = if self.driver == "vfs" {
+            "false"
+        } else {
+            "true"
+        };
         cmd.args(args)
             .args([
                 "--storage-driver",
                 &self.driver,
                 "--isolation",
                 &self.isolation,
+                "--layers",
+                layers,
             ])
             .arg("--log-dir")
             .arg(self.cache.join("logs"));

@@ -509,7 +509,7 @@ struct Rule {
 /// carries one request (the proxy answers `Connection: close`).
 pub struct FaultProxy {
     pub addr: SocketAddr,
-    paginate: Arc<std::sync::atomic::AtomicBool>,
+    paginate: Arc<AtomicUsize>,
     rules: Arc<Mutex<Vec<Rule>>>,
     log: Arc<Mutex<Vec<(String, String)>>>,
     seen: Arc<AtomicUsize>,
@@ -524,7 +524,7 @@ impl FaultProxy {
         let rules: Arc<Mutex<Vec<Rule>>> = Arc::default();
         let log: Arc<Mutex<Vec<(String, String)>>> = Arc::default();
         let seen = Arc::new(AtomicUsize::new(0));
-        let paginate = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let paginate = Arc::new(AtomicUsize::new(0));
         let (r, l, s, p) = (rules.clone(), log.clone(), seen.clone(), paginate.clone());
         let task = tokio::spawn(async move {
             loop {
@@ -571,10 +571,11 @@ impl FaultProxy {
     }
 
     /// Answers tag lists page by page as the distribution spec describes (`?n=&last=`, a `Link`
-    /// header to the next page), as Distribution 3, quay.io or ghcr.io do; Distribution 2.8
-    /// itself returns every tag at once.
-    pub fn paginate(&self) {
-        self.paginate.store(true, Ordering::SeqCst);
+    /// header to the next page), as Distribution 3, quay.io or ghcr.io do, with pages of at most
+    /// `cap` tags whatever `n` asks (quay.io caps at 100); Distribution 2.8 itself returns every
+    /// tag at once.
+    pub fn paginate(&self, cap: usize) {
+        self.paginate.store(cap, Ordering::SeqCst);
     }
 
     /// Removes every fault.
@@ -600,7 +601,7 @@ async fn handle(
     rules: Arc<Mutex<Vec<Rule>>>,
     log: Arc<Mutex<Vec<(String, String)>>>,
     seen: Arc<AtomicUsize>,
-    paginate: bool,
+    paginate: usize,
 ) -> std::io::Result<()> {
     // The request head.
     let mut buf = Vec::new();
@@ -684,8 +685,9 @@ async fn handle(
         Some(Fault::Delay(d)) => tokio::time::sleep(d).await,
         None => {}
     }
-    let page = if paginate && method == "GET" && path.contains("/tags/list") {
-        Some(page_query(&path))
+    let page = if paginate > 0 && method == "GET" && path.contains("/tags/list") {
+        let (n, last) = page_query(&path);
+        Some((Some(n.unwrap_or(usize::MAX).min(paginate)), last))
     } else {
         None
     };
