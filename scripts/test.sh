@@ -14,5 +14,10 @@ export RUNTIME_KIT_REQUIRE_TOOLS=1
 cargo fmt --all -- --check
 cargo clippy --all-targets --locked -- -D warnings
 cargo build --locked --no-default-features --lib
+# The library alone must not pull the CLI, async runtime or HTTP stack.
+if cargo tree --locked --no-default-features -e normal | grep -Ei '\b(clap|tokio|hyper|reqwest|rustls|oci-client)\b'; then
+  echo "error: the library without default features depends on the crates above" >&2
+  exit 1
+fi
 cargo test --locked --all-targets
 cargo test --locked --doc
