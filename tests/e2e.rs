@@ -767,6 +767,9 @@ fn check_projects(env: &Env, report: &mut Report, release: &Release, onbuild_ref
         }),
         Err(e) => {
             let text = e.to_string();
+            say(&format!(
+                "e2e: {version}: the project pinning Airflow is refused:\n{text}"
+            ));
             let message = format!(
                 "requirements.txt pins apache-airflow; this Runtime image fixes Airflow at {}",
                 release.airflow

@@ -63,7 +63,8 @@ fn corpus_covers_what_the_issue_asks_for() {
         let n = needle.as_bytes().to_vec();
         move |b: &[u8]| b.windows(n.len()).any(|w| w == n.as_slice())
     };
-    let cases: &[(&str, Box<dyn Fn(&[u8]) -> bool>)] = &[
+    type Matches = Box<dyn Fn(&[u8]) -> bool>;
+    let cases: &[(&str, Matches)] = &[
         ("multi-stage", Box::new(has("AS build"))),
         ("heredoc", Box::new(has("RUN <<EOF"))),
         ("escape directive", Box::new(has("# escape=`"))),

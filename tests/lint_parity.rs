@@ -46,7 +46,8 @@ const SLIM: &str = "dockerfiles/11.2.0/python-3.10-slim-base/Dockerfile";
 #[test]
 fn hand_edits_are_caught() {
     // (what, fixture, edits, the rules that must fire)
-    let cases: &[(&str, &str, &[(&str, &str)], &[&str])] = &[
+    type Case<'a> = (&'a str, &'a str, &'a [(&'a str, &'a str)], &'a [&'a str]);
+    let cases: &[Case] = &[
         ("generated base", BASE, &[], &[]),
         ("generated onbuild", ONBUILD, &[], &[]),
         ("generated slim python variant", SLIM, &[], &[]),

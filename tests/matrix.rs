@@ -168,7 +168,7 @@ fn broken_matrices() {
     for (name, expected) in cases {
         let path = dir.join(format!("{name}.toml"));
         let rel = format!("tests/data/broken/{name}.toml");
-        let err = Matrix::load(&rel_to_root(&rel)).expect_err(name);
+        let err = Matrix::load(rel_to_root(&rel)).expect_err(name);
         let first = &err.errors()[0];
         let text = err.to_string();
         assert!(path.exists());

@@ -68,13 +68,15 @@ fn next_version_table() {
     let astro: PackageName = "astronomer-providers".parse().unwrap();
     let a121: PackageVersion = "1.2.1".parse().unwrap();
     let a130: PackageVersion = "1.3.0".parse().unwrap();
-    let cases: Vec<(
-        Option<&str>,
-        &str,
-        Vec<(&PackageName, &PackageVersion)>,
+    // (base, Airflow, package bumps, breaking, expected next version or error)
+    type Case<'a> = (
+        Option<&'a str>,
+        &'a str,
+        Vec<(&'a PackageName, &'a PackageVersion)>,
         bool,
-        Result<&str, &str>,
-    )> = vec![
+        Result<&'a str, &'a str>,
+    );
+    let cases: Vec<Case> = vec![
         (None, "2.4.0", vec![], false, Ok("6.0.1")),
         (None, "2.4.0", vec![(&astro, &a121)], false, Ok("6.0.1")),
         (None, "2.4.0", vec![(&astro, &a130)], false, Ok("6.1.0")),

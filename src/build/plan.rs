@@ -240,15 +240,15 @@ impl BuildPlan {
 /// The release's variants `options` select, each base first, then the ONBUILD image built
 /// from it.
 fn selected_variants(release: &Release, options: &PlanOptions) -> Result<Vec<Variant>, BuildError> {
-    if let Some(python) = options.python {
-        if !release.pythons().any(|p| p == python) {
-            let available: Vec<String> = release.pythons().map(|p| p.to_string()).collect();
-            return Err(BuildError::no_such_python(
-                release.version.to_string(),
-                python.to_string(),
-                available.join(", "),
-            ));
-        }
+    if let Some(python) = options.python
+        && !release.pythons().any(|p| p == python)
+    {
+        let available: Vec<String> = release.pythons().map(|p| p.to_string()).collect();
+        return Err(BuildError::no_such_python(
+            release.version.to_string(),
+            python.to_string(),
+            available.join(", "),
+        ));
     }
     let mut variants: Vec<Variant> = release
         .variants()

@@ -309,11 +309,11 @@ impl Scan {
             });
             self.step_output.clear();
         } else if is_cache_hit(&line) {
-            if let Some(last) = self.steps.last_mut() {
-                if !last.cached {
-                    last.cached = true;
-                    on_event(Event::Cached { index, image });
-                }
+            if let Some(last) = self.steps.last_mut()
+                && !last.cached
+            {
+                last.cached = true;
+                on_event(Event::Cached { index, image });
             }
         } else if line.starts_with("Error: ") || line.starts_with("ERROR: failed to solve") {
             self.builder_error = Some(line.trim().to_string());

@@ -150,7 +150,10 @@ impl MatrixDocument {
 
     /// Whether the edited text differs from the text that was read.
     pub fn is_changed(&self) -> bool {
-        self.doc.to_string() != self.original
+        let text = self.doc.to_string();
+        // toml_edit ends a last line that had no newline with one: that alone is no change, or
+        // a no-op edit of such a file would rewrite it.
+        text != self.original && text.strip_suffix('\n') != Some(self.original.as_str())
     }
 
     /// Sets the digest `image` (e.g. `python:3.9-slim-bullseye`) is pinned to in `[base-images]`,

@@ -33,8 +33,9 @@ pub struct ParseError {
 impl ParseError {
     pub(crate) fn new(input: &str, expected: &'static str, why: &str) -> Self {
         // Long inputs (fuzzers, garbage) are cut so messages stay readable.
+        let cut = input.chars().nth(80).is_some();
         let mut input: String = input.chars().take(80).collect();
-        if input.len() > 80 {
+        if cut {
             input.push('…');
         }
         ParseError {

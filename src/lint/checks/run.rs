@@ -150,19 +150,18 @@ impl StageState {
     }
 }
 
+/// Identity of a stage's FROM: image text, alias, platform.
+type StageId = (String, Option<String>, Option<String>);
+
 /// hadolint DL3009's bookkeeping: a forgotten cleanup is reported only in the last stage and in
 /// stages used as a base later.
 #[derive(Default)]
 struct AptLists<'a> {
-    /// Identity of the current stage's FROM (image text, alias, platform).
-    current: Option<(String, Option<String>, Option<String>)>,
+    /// Identity of the current stage's FROM.
+    current: Option<StageId>,
     /// Image names used by any FROM.
     bases: Vec<String>,
-    forgotten: Vec<(
-        &'a Instruction,
-        (String, Option<String>, Option<String>),
-        usize,
-    )>,
+    forgotten: Vec<(&'a Instruction, StageId, usize)>,
     stage: usize,
 }
 
