@@ -222,7 +222,7 @@ fn same_findings_as_hadolint_for_mapped_rules() {
     );
     // The comparison is not vacuous.
     assert!(
-        ours_count >= 60 && mapped.len() >= 20,
+        ours_count >= 50 && mapped.len() >= 20,
         "{ours_count} findings, {} mapped rules",
         mapped.len()
     );
@@ -258,7 +258,7 @@ const BUILDKIT_FRONTEND_REJECTS: &[(&str, &str, &str)] = &[
     ),
     (
         "62-latin1.Dockerfile",
-        "not UTF-8 text: invalid byte 0xe9 at line 2, column 19",
+        "not UTF-8 text: invalid byte 0xe9 at line 2, column 18",
         "BuildKit passes the bytes through; an image config must be UTF-8 JSON, so we require UTF-8 text",
     ),
 ];

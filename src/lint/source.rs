@@ -67,6 +67,12 @@ impl Source {
     pub fn decode(bytes: &[u8]) -> Result<Source, DecodeError> {
         match std::str::from_utf8(bytes) {
             Ok(text) => Source::new(text),
+            // A NUL byte says binary file more plainly than the first byte that is not UTF-8.
+            Err(_) if bytes.contains(&0) => {
+                let at = bytes.iter().position(|&b| b == 0).unwrap_or_default();
+                let (line, column) = line_col(&bytes[..at]);
+                Err(DecodeError::Binary { line, column })
+            }
             Err(e) => {
                 let at = e.valid_up_to();
                 let (line, column) = line_col(&bytes[..at]);

@@ -49,7 +49,8 @@ pub fn is_dockerfile_name(name: &str) -> bool {
 
 /// The inputs named by `paths`: `-` is standard input (named `stdin_name`), a file is taken as
 /// it is, a directory is walked (sorted, hidden directories and `config.exclude` skipped,
-/// symbolic links to directories not followed).
+/// symbolic links to directories not followed). A path named on the command line is linted even
+/// where `config.exclude` covers it: exclusion is for what a walk finds.
 pub fn discover(paths: &[PathBuf], stdin_name: &Path, config: &Config) -> io::Result<Vec<Input>> {
     let mut out = Vec::new();
     for p in paths {
@@ -62,7 +63,8 @@ pub fn discover(paths: &[PathBuf], stdin_name: &Path, config: &Config) -> io::Re
         let meta = std::fs::metadata(p)
             .map_err(|e| io::Error::new(e.kind(), format!("cannot read {}: {e}", p.display())))?;
         if meta.is_dir() {
-            walk(p, config, &mut out)?;
+            let excluding = !config.is_excluded(p);
+            walk(p, config, excluding, &mut out)?;
         } else {
             out.push(Input::File(p.clone()));
         }
@@ -70,7 +72,7 @@ pub fn discover(paths: &[PathBuf], stdin_name: &Path, config: &Config) -> io::Re
     Ok(out)
 }
 
-fn walk(dir: &Path, config: &Config, out: &mut Vec<Input>) -> io::Result<()> {
+fn walk(dir: &Path, config: &Config, excluding: bool, out: &mut Vec<Input>) -> io::Result<()> {
     let mut entries: Vec<_> = std::fs::read_dir(dir)
         .map_err(|e| io::Error::new(e.kind(), format!("cannot read {}: {e}", dir.display())))?
         .collect::<Result<_, _>>()?;
@@ -79,13 +81,13 @@ fn walk(dir: &Path, config: &Config, out: &mut Vec<Input>) -> io::Result<()> {
         let path = e.path();
         let name = e.file_name();
         let name = name.to_string_lossy();
-        if config.is_excluded(&path) {
+        if excluding && config.is_excluded(&path) {
             continue;
         }
         let kind = e.file_type()?;
         if kind.is_dir() {
             if !name.starts_with('.') {
-                walk(&path, config, out)?;
+                walk(&path, config, excluding, out)?;
             }
         } else if is_dockerfile_name(&name) && (kind.is_file() || path.is_file()) {
             out.push(Input::File(path));

@@ -174,8 +174,13 @@ pub(crate) fn number(s: &str) -> Result<u64, String> {
         .map_err(|_| format!("has a number {s:?} that is too large"))
 }
 
+/// The kinds a pre-release starts with (`rc1`, `alpha.2`, `beta`, `dev3`). Anything else after the
+/// `-` (`onbuild`, `latest`) is a misspelt tag suffix, not a pre-release.
+const PRE_KINDS: [&str; 4] = ["alpha", "beta", "rc", "dev"];
+
 fn prerelease(s: &str) -> Result<Vec<PreId>, String> {
-    s.split('.')
+    let ids = s
+        .split('.')
         .map(|id| {
             if id.is_empty() {
                 Err("has an empty pre-release identifier".to_string())
@@ -189,7 +194,18 @@ fn prerelease(s: &str) -> Result<Vec<PreId>, String> {
                 ))
             }
         })
-        .collect()
+        .collect::<Result<Vec<_>, _>>()?;
+    let first = s.split('.').next().unwrap_or_default();
+    let kind = first.trim_end_matches(|c: char| c.is_ascii_digit());
+    if !PRE_KINDS.contains(&kind) {
+        let shown: String = first.chars().take(20).collect();
+        let more = if shown.len() < first.len() { "…" } else { "" };
+        return Err(format!(
+            "has a pre-release \"{shown}{more}\"; expected one starting with {}",
+            PRE_KINDS.join(", ")
+        ));
+    }
+    Ok(ids)
 }
 
 impl fmt::Display for RuntimeVersion {

@@ -357,8 +357,10 @@ fn pin_of<'a>(at: &'a Instruction, w: &ShellWord, span: Range<usize>) -> Option<
     let version = rest
         .strip_prefix("===")
         .or_else(|| rest.strip_prefix("=="))
-        .filter(|v| !v.contains([',', '*', '<', '>', '=', '!', '~']))
-        .map(|v| v.trim().to_string());
+        .map(str::trim)
+        // Exact means one PEP 440 version (epochs `1!2.0.0` included): not a wildcard or a list.
+        .filter(|v| v.parse::<pep440_rs::Version>().is_ok())
+        .map(str::to_string);
     Some(Pin {
         at,
         name,
