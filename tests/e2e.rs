@@ -583,7 +583,7 @@ fn check_base_image(env: &Env, report: &mut Report, release: &Release, reference
         .trim();
     report.expect(printed == release.airflow.to_string(), || {
         let hint = if version.stderr.contains("cannot use sqlite with the") {
-            "\n  (the image's ENV sets an executor that needs a database server, so Airflow refuses \
+            "\n  (the image configures an executor that needs a database server, so Airflow refuses \
              to start without one: see templates/base.Dockerfile.hbs)"
         } else {
             ""
