@@ -13,6 +13,8 @@
 //! The dry-run snapshots need no tools.
 
 mod common;
+#[path = "support/registry.rs"]
+mod registry;
 #[path = "e2e/support.rs"]
 mod support;
 
@@ -431,15 +433,17 @@ fn tiny_release_builds_in_order_trusts_the_ca_and_names_a_failing_step() {
 
 #[test]
 fn release_5_0_13() {
-    check_release(RELEASES[0]);
+    check_release(RELEASES[0], true);
 }
 
 #[test]
 fn release_4_2_9() {
-    check_release(RELEASES[1]);
+    check_release(RELEASES[1], false);
 }
 
-fn check_release(version: &str) {
+/// Builds and checks one release; with `publish`, also pushes its images to a real registry,
+/// verifies them there, promotes their floating tags and verifies again.
+fn check_release(version: &str, publish: bool) {
     let Some(env) = env(&format!("release {version}")) else {
         return;
     };
@@ -491,11 +495,109 @@ fn check_release(version: &str) {
     check_labels(env, &mut report, &matrix, release, &onbuild_ref, false);
     check_base_image(env, &mut report, release, &base_ref);
     check_projects(env, &mut report, release, &onbuild_ref);
+    if publish {
+        check_registry(env, &mut report, release, &[&base_ref, &onbuild_ref]);
+    }
     env.remove_images(&[
         &format!("localhost/e2e-project:{version}-sample"),
         &format!("localhost/e2e-project:{version}-pins-airflow"),
     ]);
     report.finish(&format!("release {version}"));
+}
+
+/// Pushes the built images (`references`, tagged `TAG_PREFIX:<exact tag>`) to a real
+/// `docker-registry` on loopback, then: `registry verify` finds the exact tags with the matrix's
+/// labels and reports the floating tags missing; `registry promote --apply VERSION` creates them;
+/// `registry verify` is clean.
+fn check_registry(env: &Env, report: &mut Report, release: &Release, references: &[&str]) {
+    let registry = registry::Registry::start();
+    let repo = format!("{}/runtime", registry.host());
+    let start = Instant::now();
+    for reference in references {
+        let tag = reference.rsplit_once(':').map_or("", |(_, t)| t);
+        let out = env.buildah(&[
+            "push",
+            "--tls-verify=false",
+            reference,
+            &format!("docker://{repo}:{tag}"),
+        ]);
+        assert!(
+            out.status.success(),
+            "buildah push {reference}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    env.record(
+        &format!(
+            "{}: buildah push of the two images to a loopback registry",
+            release.version
+        ),
+        start.elapsed(),
+    );
+    let version = release.version.to_string();
+    let verify = |what: &str| {
+        let out = env
+            .runtime_kit(&[
+                "registry", "verify", "--repo", &repo, "--format", "json", &version,
+            ])
+            .output()
+            .expect("runtime-kit runs");
+        let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+            panic!(
+                "registry verify ({what}) printed no JSON ({e}): {}",
+                String::from_utf8_lossy(&out.stderr)
+            )
+        });
+        (out.status.code(), json)
+    };
+    let kinds = |json: &serde_json::Value| -> Vec<String> {
+        json["findings"]
+            .as_array()
+            .map(|f| {
+                f.iter()
+                    .map(|x| {
+                        format!(
+                            "{} {}",
+                            x["kind"].as_str().unwrap_or("?"),
+                            x["tag"].as_str().unwrap_or("?")
+                        )
+                    })
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+
+    // Before promotion: the exact tags are there with the right labels, the aliases are not.
+    let (code, json) = verify("before promote");
+    let mut found = kinds(&json);
+    found.sort();
+    let minor = format!(
+        "{}.{}",
+        version.split('.').next().unwrap_or(""),
+        version.split('.').nth(1).unwrap_or("")
+    );
+    report.expect(
+        code == Some(1)
+            && found == [format!("alias-missing {minor}"), format!("alias-missing {minor}-base")],
+        || format!("registry verify {version} before promote: exit 1 with only the floating tags {minor} and {minor}-base missing: exit {code:?}, {json}"),
+    );
+
+    let out = env
+        .runtime_kit(&["registry", "promote", "--repo", &repo, "--apply", &version])
+        .output()
+        .expect("runtime-kit runs");
+    report.expect(out.status.success(), || {
+        format!(
+            "registry promote --apply {version}: {}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        )
+    });
+
+    let (code, json) = verify("after promote");
+    report.expect(code == Some(0) && kinds(&json).is_empty(), || {
+        format!("registry verify {version} after promote: clean: exit {code:?}, {json}")
+    });
 }
 
 /// The labels equal the matrix; the image runs as the astro user; the ONBUILD image has its

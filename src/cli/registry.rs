@@ -110,6 +110,9 @@ struct PromoteArgs {
     /// Write: without it, only print what would move.
     #[arg(long)]
     apply: bool,
+    /// Only the floating tags that point at these releases (e.g. the release just pushed).
+    #[arg(value_name = "VERSION")]
+    versions: Vec<RuntimeVersion>,
 }
 
 pub fn run(args: Args) -> anyhow::Result<Outcome> {
@@ -229,7 +232,8 @@ fn print_report(report: &VerifyReport, deny_unknown: bool) -> anyhow::Result<()>
 
 fn run_promote(args: PromoteArgs) -> anyhow::Result<Outcome> {
     let matrix = args.common.matrix.load()?;
-    let plan = TagPlan::new(&matrix)?;
+    // Unknown versions are an error before any request.
+    let plan = TagPlan::new(&matrix)?.only(&args.versions)?;
     let progress = progress();
     let (promotion, applied) = runtime()?.block_on(async {
         let client = connect(&args.common, &matrix).await?;
