@@ -21,3 +21,6 @@ if cargo tree --locked --no-default-features -e normal | grep -Ei '\b(clap|tokio
 fi
 cargo test --locked --all-targets
 cargo test --locked --doc
+
+# A few seconds of each fuzz target from its committed seeds (docs/fuzzing.md).
+FUZZ_SECONDS=${FUZZ_SECONDS:-10} scripts/fuzz-smoke.sh
