@@ -537,7 +537,8 @@ fn check_registry(env: &Env, report: &mut Report, release: &Release, references:
     let version = release.version.to_string();
     let verify = |what: &str| {
         let out = env
-            .runtime_kit(&[
+            .command(env!("CARGO_BIN_EXE_runtime-kit"))
+            .args([
                 "registry", "verify", "--repo", &repo, "--format", "json", &version,
             ])
             .output()
@@ -583,7 +584,8 @@ fn check_registry(env: &Env, report: &mut Report, release: &Release, references:
     );
 
     let out = env
-        .runtime_kit(&["registry", "promote", "--repo", &repo, "--apply", &version])
+        .command(env!("CARGO_BIN_EXE_runtime-kit"))
+        .args(["registry", "promote", "--repo", &repo, "--apply", &version])
         .output()
         .expect("runtime-kit runs");
     report.expect(out.status.success(), || {
@@ -812,7 +814,11 @@ fn check_projects(env: &Env, report: &mut Report, release: &Release, onbuild_ref
     // Warm: only the DAG changed, so only the final COPY runs again.
     let dag = project.join("dags/e2e_sample.py");
     let mut text = std::fs::read_to_string(&dag).expect("read DAG");
-    text.push_str("\n# edited by the layer-cache check\n");
+    // A new text each run: an edit made by an earlier run is already in the store's layer cache.
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos());
+    text.push_str(&format!("\n# edited by the layer-cache check ({nanos})\n"));
     std::fs::write(&dag, text).expect("edit DAG");
     match env.runner(false).build(&image("warm"), &mut |_| {}) {
         Ok(warm) => {
