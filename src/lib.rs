@@ -26,6 +26,8 @@
 //! version = "5.0.6"
 //! airflow = "2.3.3"
 //! date = 2022-07-21
+//! [release.packages]
+//! astronomer-providers = "1.7.1"
 //! "#, "example.toml").unwrap();
 //! let v: RuntimeVersion = "5.0.6".parse().unwrap();
 //! assert_eq!(matrix.release(&v).unwrap().airflow.to_string(), "2.3.3");

@@ -29,3 +29,22 @@ fn matrix_document_without_final_newline_is_unchanged() {
     assert_eq!(saved, Saved::Unchanged);
     assert_eq!(std::fs::read_to_string(&path).unwrap(), text);
 }
+
+/// fuzz target `parsers`: a refusal quotes the input cut to 80 characters and marked `…` only
+/// when it was cut. The check counted bytes after cutting characters, so a long ASCII input was
+/// never marked and a short one with multi-byte characters always was.
+#[test]
+fn refusal_marks_a_cut_input_only() {
+    use runtime_kit::model::RuntimeVersion;
+    let long = "x".repeat(100);
+    let e = long.parse::<RuntimeVersion>().unwrap_err().to_string();
+    assert!(e.contains(&format!("\"{}…\"", "x".repeat(80))), "{e}");
+
+    let short = "éééé";
+    let e = short.parse::<RuntimeVersion>().unwrap_err().to_string();
+    assert!(e.contains("\"éééé\"") && !e.contains('…'), "{e}");
+
+    let exactly = "é".repeat(80);
+    let e = exactly.parse::<RuntimeVersion>().unwrap_err().to_string();
+    assert!(!e.contains('…'), "{e}");
+}

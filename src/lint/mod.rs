@@ -8,8 +8,9 @@
 //! let linter = Linter::new(Config::default());
 //! let report = linter.lint_file(Path::new("Dockerfile"), b"FROM python\nRUN pip install flask\n");
 //! let ids: Vec<&str> = report.findings.iter().map(|f| f.rule.0).collect();
-//! assert_eq!(ids, ["RK101", "RK120", "RK121", "RK144"]);
-//! assert_eq!(report.findings[1].region.start.column, 17); // the caret is on `flask`
+//! // In source order: the FROM (no USER in the image), its image (no tag), the RUN, `flask`.
+//! assert_eq!(ids, ["RK144", "RK101", "RK121", "RK120"]);
+//! assert_eq!(report.findings[3].region.start.column, 17); // the caret is on `flask`
 //! ```
 //!
 //! Findings carry a rule id (see [`rules::RULES`] and `runtime-kit lint --explain ID`), a
