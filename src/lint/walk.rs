@@ -101,6 +101,37 @@ mod tests {
     use super::*;
 
     #[test]
+    fn exclusion_applies_to_walks_not_to_named_paths() {
+        let dir = tempfile::tempdir().unwrap();
+        let corpus = dir.path().join("corpus");
+        std::fs::create_dir_all(&corpus).unwrap();
+        std::fs::write(corpus.join("bad.Dockerfile"), "FROM x\n").unwrap();
+        std::fs::write(dir.path().join("Dockerfile"), "FROM x\n").unwrap();
+        let config = Config {
+            exclude: vec![corpus.clone()],
+            ..Config::default()
+        };
+        let names = |paths: &[PathBuf]| -> Vec<PathBuf> {
+            discover(paths, Path::new("-"), &config)
+                .unwrap()
+                .iter()
+                .map(|i| i.name().to_path_buf())
+                .collect()
+        };
+        // Walking the parent skips the excluded directory.
+        assert_eq!(
+            names(&[dir.path().to_path_buf()]),
+            [dir.path().join("Dockerfile")]
+        );
+        // Naming it, or a file in it, lints it.
+        assert_eq!(names(&[corpus.clone()]), [corpus.join("bad.Dockerfile")]);
+        assert_eq!(
+            names(&[corpus.join("bad.Dockerfile")]),
+            [corpus.join("bad.Dockerfile")]
+        );
+    }
+
+    #[test]
     fn dockerfile_names() {
         for yes in ["Dockerfile", "base.Dockerfile"] {
             assert!(is_dockerfile_name(yes), "{yes}");

@@ -313,6 +313,8 @@ mod tests {
             "5.0.0-rc1",
             "5.0.0-rc.1",
             "5.0.0-alpha.2.beta",
+            "5.0.0-beta3",
+            "5.0.0-dev1",
             "3.1-12",
             "3.0-1",
         ];
@@ -333,6 +335,12 @@ mod tests {
             ("5.0.x", "\"x\" where a number was expected"),
             ("5.0.6-", "empty pre-release"),
             ("5.0.6-rc_1", "letters and digits only"),
+            // A misspelt tag suffix is not a pre-release.
+            (
+                "5.0.6-onbuild",
+                "expected one starting with alpha, beta, rc, dev",
+            ),
+            ("5.0.6-latest.1", "expected one starting with alpha"),
             ("5.0.6-rc1-base", "letters and digits only"),
             ("3.1-x", "the build has \"x\""),
             ("3.1-", "the build has an empty number"),
