@@ -124,7 +124,10 @@ mod tests {
             [dir.path().join("Dockerfile")]
         );
         // Naming it, or a file in it, lints it.
-        assert_eq!(names(&[corpus.clone()]), [corpus.join("bad.Dockerfile")]);
+        assert_eq!(
+            names(std::slice::from_ref(&corpus)),
+            [corpus.join("bad.Dockerfile")]
+        );
         assert_eq!(
             names(&[corpus.join("bad.Dockerfile")]),
             [corpus.join("bad.Dockerfile")]
