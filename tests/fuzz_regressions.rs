@@ -30,6 +30,52 @@ fn matrix_document_without_final_newline_is_unchanged() {
     assert_eq!(std::fs::read_to_string(&path).unwrap(), text);
 }
 
+/// fuzz target `matrix`: a matrix with CRLF line endings read for editing was reported changed
+/// (toml_edit writes every line ending as `\n`), so a no-op edit rewrote the file, and an edit
+/// turned every line of it to LF.
+#[test]
+fn matrix_document_with_crlf_lines_keeps_them() {
+    // The fuzzer's input, minimised.
+    for text in [
+        "\r\np=true",
+        "a = 1\r\n# c\r\nb = 2\r\n",
+        "a = 1\r\nb = 2\n",
+    ] {
+        let doc = MatrixDocument::from_str_named(text, "m.toml").unwrap();
+        assert!(!doc.is_changed(), "{text:?}");
+        assert_eq!(
+            doc.to_string().replace("\r\n", "\n").trim_end(),
+            text.replace("\r\n", "\n").trim_end()
+        );
+    }
+
+    // An edit of a CRLF file writes CRLF lines, the new ones too, and changes nothing else.
+    let text = "schema = 1\r\n# The matrix.\r\n[series.5]\r\nchannel = \"stable\"\r\npython = \"3.9\"\r\n\r\n[[release]]\r\nversion = \"5.0.6\"\r\nairflow = \"2.3.3\"\r\ndate = 2022-07-21\r\n[release.packages]\r\n\"astronomer-providers\" = \"1.7.1\"\r\n";
+    let mut doc = MatrixDocument::from_str_named(text, "m.toml").unwrap();
+    let digest = format!("sha256:{}", "a".repeat(64)).parse().unwrap();
+    doc.set_base_image_digest("python:3.9-slim-bullseye", &digest)
+        .unwrap();
+    assert!(doc.is_changed());
+    let edited = doc.to_string();
+    assert!(!edited.replace("\r\n", "").contains('\n'), "{edited:?}");
+    assert!(
+        edited.contains("\"python:3.9-slim-bullseye\" = \"sha256:"),
+        "{edited:?}"
+    );
+    let kept: String = edited
+        .split("\r\n")
+        .filter(|l| {
+            !l.contains("base-images") && !l.contains("python:3.9-slim") && !l.contains("pin-base")
+        })
+        .collect::<Vec<_>>()
+        .join("\r\n");
+    assert_eq!(
+        kept.replace("\r\n\r\n\r\n", "\r\n\r\n").trim_end(),
+        text.trim_end()
+    );
+    doc.validate().unwrap();
+}
+
 /// fuzz target `parsers`: a refusal quotes the input cut to 80 characters and marked `…` only
 /// when it was cut. The check counted bytes after cutting characters, so a long ASCII input was
 /// never marked and a short one with multi-byte characters always was.

@@ -37,6 +37,9 @@ const RELEASE: &str = "release";
 pub struct MatrixDocument {
     path: PathBuf,
     original: String,
+    /// The file ends its lines with `\r\n`; toml_edit writes `\n`, so the text is given back
+    /// in the file's style.
+    crlf: bool,
     doc: DocumentMut,
 }
 
@@ -139,6 +142,7 @@ impl MatrixDocument {
         Ok(MatrixDocument {
             path,
             original: text.to_string(),
+            crlf: first_line_ending_is_crlf(text),
             doc,
         })
     }
@@ -150,10 +154,28 @@ impl MatrixDocument {
 
     /// Whether the edited text differs from the text that was read.
     pub fn is_changed(&self) -> bool {
+        // toml_edit ends a last line that had no newline with one, and writes every line ending
+        // as `\n`: neither alone is a change, or a no-op edit of such a file would rewrite it.
+        same_lines(&self.doc.to_string()) != same_lines(&self.original)
+    }
+
+    /// The document as text, with line endings in the style of the file it was read from (the
+    /// style of its first line ending, when a file mixes them).
+    fn render(&self) -> String {
         let text = self.doc.to_string();
-        // toml_edit ends a last line that had no newline with one: that alone is no change, or
-        // a no-op edit of such a file would rewrite it.
-        text != self.original && text.strip_suffix('\n') != Some(self.original.as_str())
+        if !self.crlf {
+            return text;
+        }
+        let mut out = String::with_capacity(text.len() + text.len() / 32);
+        let mut previous = '\0';
+        for c in text.chars() {
+            if c == '\n' && previous != '\r' {
+                out.push('\r');
+            }
+            out.push(c);
+            previous = c;
+        }
+        out
     }
 
     /// Sets the digest `image` (e.g. `python:3.9-slim-bullseye`) is pinned to in `[base-images]`,
@@ -241,7 +263,7 @@ impl MatrixDocument {
 
     /// Parses and validates the edited text as a matrix.
     pub fn validate(&self) -> Result<Matrix, EditError> {
-        Matrix::from_str_named(&self.doc.to_string(), &self.path).map_err(|source| {
+        Matrix::from_str_named(&self.render(), &self.path).map_err(|source| {
             EditError::new(EditErrorKind::Invalid {
                 path: self.path.clone(),
                 source,
@@ -256,7 +278,7 @@ impl MatrixDocument {
         if !self.is_changed() {
             return Ok((matrix, Saved::Unchanged));
         }
-        fsutil::write_atomic(&self.path, self.doc.to_string().as_bytes()).map_err(|source| {
+        fsutil::write_atomic(&self.path, self.render().as_bytes()).map_err(|source| {
             EditError::new(EditErrorKind::Write {
                 path: self.path.clone(),
                 source,
@@ -298,7 +320,24 @@ impl MatrixDocument {
 
 impl fmt::Display for MatrixDocument {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}", self.doc)
+        f.write_str(&self.render())
+    }
+}
+
+/// Whether the first line of `text` ends with `\r\n`.
+fn first_line_ending_is_crlf(text: &str) -> bool {
+    text.find('\n').is_some_and(|i| text[..i].ends_with('\r'))
+}
+
+/// `text` with `\r\n` read as `\n` and without its final newline: what two renderings of the
+/// same document share whatever their line-ending style.
+fn same_lines(text: &str) -> std::borrow::Cow<'_, str> {
+    let text = text.strip_suffix('\n').unwrap_or(text);
+    let text = text.strip_suffix('\r').unwrap_or(text);
+    if text.contains("\r\n") {
+        text.replace("\r\n", "\n").into()
+    } else {
+        text.into()
     }
 }
 
