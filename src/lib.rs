@@ -3,10 +3,20 @@
 //! The toolkit behind an Airflow distribution image (the *Runtime*). The modules follow the path a
 //! release takes:
 //!
-//! 1. [`matrix`]: load and validate `runtime-matrix.toml`, the release history;
+//! 1. [`matrix`]: load and validate `runtime-matrix.toml`, the release history (and edit it in
+//!    place, keeping its comments);
 //! 2. [`model`]: the typed values it is made of (Runtime versions, image tags, PEP 440 pins);
 //! 3. [`policy`]: the release policy (next version, parity) and the lifecycle policy;
 //! 4. [`query`]: questions other tools ask of the matrix;
+//! 5. [`lock`]: each release's full pin set, resolved as of its release date;
+//! 6. [`render`]: the typed template context and the build contexts under `dockerfiles/`;
+//! 7. [`lint`]: any Dockerfile, and version parity of generated ones with the matrix;
+//! 8. [`build`]: real image builds of a release, base before ONBUILD;
+//! 9. [`tags`] and `registry` (feature `registry`): the tag plan, and verifying and promoting it
+//!    in an OCI registry;
+//! 10. [`release`]: the release engineer's workflow (cut, notes, the version feed).
+//!
+//! [`fsutil`] holds the all-or-nothing file writes every stage that writes uses.
 //!
 //! The library builds without default features (no CLI, async runtime or HTTP stack), so other
 //! crates can import the version rules cheaply:
