@@ -262,6 +262,50 @@ fn cut_of_an_older_series_goes_in_version_order() {
     Matrix::load(&matrix).unwrap();
 }
 
+/// A matrix kept with CRLF line endings (and a BOM) keeps them through `cut` and `yank`: the new
+/// lines are CRLF too, and no other line changes.
+#[test]
+fn cut_and_yank_keep_crlf_lines_and_bom() {
+    let (dir, matrix) = scratch();
+    let lf = std::fs::read_to_string(&matrix).unwrap();
+    let before = format!("\u{feff}{}", lf.replace('\n', "\r\n"));
+    std::fs::write(&matrix, &before).unwrap();
+    let cut = run_in(
+        dir.path(),
+        &[
+            "cut",
+            "--airflow",
+            "2.9.4",
+            "--date",
+            "2024-09-01",
+            "--no-lock",
+        ],
+    );
+    assert_eq!(cut.code, 0, "{}", cut.transcript());
+    let yank = run_in(
+        dir.path(),
+        &["yank", "11.7.0", "--reason", "Breaks task logs"],
+    );
+    assert_eq!(yank.code, 0, "{}", yank.transcript());
+    let after = std::fs::read_to_string(&matrix).unwrap();
+    assert!(after.starts_with('\u{feff}'), "the BOM went missing");
+    assert!(
+        !after.replace("\r\n", "").contains('\n'),
+        "a line without CR: {:?}",
+        after.lines().find(|l| !l.ends_with('\r'))
+    );
+    assert!(after.contains("version = \"11.9.0\"\r\n"));
+    assert!(after.contains("yanked-reason = \"Breaks task logs\"\r\n"));
+    // Every original line is still there, in order.
+    let mut new_lines = after.split("\r\n");
+    for line in before.split("\r\n") {
+        assert!(
+            new_lines.any(|l| l == line),
+            "{line:?} changed or went missing"
+        );
+    }
+}
+
 #[test]
 fn invalid_cuts_are_refused_and_change_nothing() {
     let cases: &[(&[&str], &str)] = &[

@@ -4,7 +4,12 @@
 //! document). A [`MatrixDocument`] is the file as a `toml_edit` document: a command changes only
 //! the values it means to change, then [`MatrixDocument::save`] re-validates the whole edited text
 //! with [`Matrix::from_str_named`] and replaces the file all-or-nothing (temporary sibling, then
-//! rename). An edit that would leave an invalid matrix is refused and the file is untouched.
+//! rename). An edit that would leave an invalid matrix is refused and the file is untouched; a
+//! save without a change never writes.
+//!
+//! Lines are written back with the file's line endings (`\r\n` or `\n`). What toml_edit itself
+//! cannot keep is normalised on the first real edit: the missing newline of a last line, and
+//! spacing inside a `[[release]]` header that differs from the first one's.
 //!
 //! ```
 //! use runtime_kit::matrix::edit::{Change, MatrixDocument};
@@ -23,6 +28,7 @@ use std::path::{Path, PathBuf};
 
 use toml_edit::{DocumentMut, Item, Table, Value};
 
+use super::text_style::TextStyle;
 use super::{Matrix, MatrixErrors};
 use crate::fsutil;
 use crate::model::{Digest, RuntimeVersion};
@@ -36,10 +42,12 @@ const RELEASE: &str = "release";
 #[derive(Clone, Debug)]
 pub struct MatrixDocument {
     path: PathBuf,
-    original: String,
-    /// The file ends its lines with `\r\n`; toml_edit writes `\n`, so the text is given back
-    /// in the file's style.
-    crlf: bool,
+    /// The document as toml_edit wrote it before any edit: what [`is_changed`](Self::is_changed)
+    /// compares with. It equals the file for every file but a few: toml_edit ends the last line
+    /// with a newline, and gives every `[[release]]` header the spacing of the first.
+    unedited: String,
+    /// The file's BOM and line endings, which toml_edit does not keep.
+    style: TextStyle,
     doc: DocumentMut,
 }
 
@@ -141,8 +149,8 @@ impl MatrixDocument {
         })?;
         Ok(MatrixDocument {
             path,
-            original: text.to_string(),
-            crlf: first_line_ending_is_crlf(text),
+            unedited: doc.to_string(),
+            style: TextStyle::of(text),
             doc,
         })
     }
@@ -152,30 +160,18 @@ impl MatrixDocument {
         &self.path
     }
 
-    /// Whether the edited text differs from the text that was read.
+    /// Whether an edit changed the document since it was read.
     pub fn is_changed(&self) -> bool {
-        // toml_edit ends a last line that had no newline with one, and writes every line ending
-        // as `\n`: neither alone is a change, or a no-op edit of such a file would rewrite it.
-        same_lines(&self.doc.to_string()) != same_lines(&self.original)
+        // Against toml_edit's own rendering of the file, not the file's bytes: where the two
+        // differ (a missing final newline, CRLF lines, spacing inside a repeated header) no edit
+        // was made, and a no-op edit must not rewrite the file.
+        self.doc.to_string() != self.unedited
     }
 
-    /// The document as text, with line endings in the style of the file it was read from (the
+    /// The document as text, with the BOM and line endings of the file it was read from (the
     /// style of its first line ending, when a file mixes them).
     fn render(&self) -> String {
-        let text = self.doc.to_string();
-        if !self.crlf {
-            return text;
-        }
-        let mut out = String::with_capacity(text.len() + text.len() / 32);
-        let mut previous = '\0';
-        for c in text.chars() {
-            if c == '\n' && previous != '\r' {
-                out.push('\r');
-            }
-            out.push(c);
-            previous = c;
-        }
-        out
+        self.style.apply(&self.doc.to_string())
     }
 
     /// Sets the digest `image` (e.g. `python:3.9-slim-bullseye`) is pinned to in `[base-images]`,
@@ -321,23 +317,6 @@ impl MatrixDocument {
 impl fmt::Display for MatrixDocument {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.render())
-    }
-}
-
-/// Whether the first line of `text` ends with `\r\n`.
-fn first_line_ending_is_crlf(text: &str) -> bool {
-    text.find('\n').is_some_and(|i| text[..i].ends_with('\r'))
-}
-
-/// `text` with `\r\n` read as `\n` and without its final newline: what two renderings of the
-/// same document share whatever their line-ending style.
-fn same_lines(text: &str) -> std::borrow::Cow<'_, str> {
-    let text = text.strip_suffix('\n').unwrap_or(text);
-    let text = text.strip_suffix('\r').unwrap_or(text);
-    if text.contains("\r\n") {
-        text.replace("\r\n", "\n").into()
-    } else {
-        text.into()
     }
 }
 

@@ -18,6 +18,7 @@ use crate::model::{
 pub mod edit;
 mod error;
 mod load;
+pub(crate) mod text_style;
 mod validate;
 
 pub use error::{Location, MatrixError, MatrixErrors};

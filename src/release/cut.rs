@@ -11,6 +11,7 @@ use std::str::FromStr;
 use jiff::civil::Date;
 
 use crate::matrix::edit::MatrixDocument;
+use crate::matrix::text_style::TextStyle;
 use crate::matrix::{Matrix, Release};
 use crate::model::{
     AirflowVersion, PackageName, PackageSet, PackageVersion, ParseError, PythonVersion,
@@ -231,15 +232,17 @@ pub fn cut(matrix: &Matrix, request: &CutRequest) -> Result<Cut, CutError> {
     });
 
     let original = matrix.text();
+    let newline = TextStyle::of(original).line_endings("\n");
+    let block = TextStyle::of(original).line_endings(&block);
     let offset = insertion_offset(matrix, &next.version);
     let mut text = String::with_capacity(original.len() + block.len() + 2);
     text.push_str(&original[..offset]);
     let needs_newline = offset > 0 && !original[..offset].ends_with('\n');
     if needs_newline {
-        text.push('\n');
+        text.push_str(&newline);
     }
     let line = text.matches('\n').count() + 2;
-    text.push('\n');
+    text.push_str(&newline);
     text.push_str(&block);
     text.push_str(&original[offset..]);
     let new_matrix = Matrix::from_str_named(&text, matrix.path())
