@@ -31,7 +31,7 @@ const CASES: &[(&str, &[&str], i32)] = &[
     (
         "cli_validate_missing_file",
         &["validate", "--matrix", "no/such/file.toml"],
-        1,
+        2,
     ),
     ("cli_lifecycle", &["lifecycle", "--on", "2024-01-15"], 0),
     (

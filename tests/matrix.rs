@@ -169,7 +169,7 @@ fn broken_matrices() {
         let path = dir.join(format!("{name}.toml"));
         let rel = format!("tests/data/broken/{name}.toml");
         let err = Matrix::load(rel_to_root(&rel)).expect_err(name);
-        let first = &err.errors()[0];
+        let first = &err.matrix_errors().expect("read, but invalid").errors()[0];
         let text = err.to_string();
         assert!(path.exists());
         assert!(

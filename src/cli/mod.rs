@@ -108,7 +108,7 @@ pub fn main() -> ExitCode {
             if is_broken_pipe(&e) {
                 return ExitCode::SUCCESS;
             }
-            let _ = writeln!(io::stderr(), "error: {e:#}");
+            let _ = writeln!(io::stderr(), "error: {}", message(&e));
             ExitCode::from(2)
         }
     }
@@ -136,6 +136,20 @@ fn run(cli: Cli) -> anyhow::Result<Outcome> {
     }
 }
 
+/// The error and its causes, `: `-separated, leaving out a cause whose text the message already
+/// holds (many errors quote their source, and also expose it as their source).
+fn message(e: &anyhow::Error) -> String {
+    let mut text = e.to_string();
+    for cause in e.chain().skip(1) {
+        let cause = cause.to_string();
+        if !text.contains(&cause) {
+            text.push_str(": ");
+            text.push_str(&cause);
+        }
+    }
+    text
+}
+
 fn is_broken_pipe(e: &anyhow::Error) -> bool {
     e.chain().any(|c| {
         c.downcast_ref::<io::Error>()
@@ -145,9 +159,9 @@ fn is_broken_pipe(e: &anyhow::Error) -> bool {
 
 /// Writes `value` as pretty JSON and a newline to stdout.
 pub fn print_json<T: serde::Serialize>(value: &T) -> anyhow::Result<()> {
-    let mut out = io::stdout().lock();
-    serde_json::to_writer_pretty(&mut out, value)?;
-    writeln!(out)?;
+    // Serialised first, so a closed pipe is an `io::Error` (success) rather than a JSON error.
+    let text = serde_json::to_string_pretty(value)?;
+    writeln!(io::stdout().lock(), "{text}")?;
     Ok(())
 }
 

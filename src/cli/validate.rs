@@ -2,7 +2,7 @@
 
 use std::io::Write;
 
-use runtime_kit::matrix::Matrix;
+use runtime_kit::matrix::{LoadError, Matrix};
 
 use super::{Format, MatrixArg, Outcome, failed, ok, print_json};
 
@@ -41,7 +41,7 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
             }
             ok()
         }
-        Err(errors) => {
+        Err(LoadError::Invalid(errors)) => {
             match args.format {
                 Format::Json => print_json(&serde_json::json!({
                     "valid": false,
@@ -63,5 +63,7 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
             }
             failed()
         }
+        // Not a finding about the matrix: the file could not be read (exit 2).
+        Err(e) => Err(e.into()),
     }
 }

@@ -54,6 +54,34 @@ impl fmt::Display for MatrixErrors {
     }
 }
 
+/// Why [`Matrix::load`](super::Matrix::load) gave no matrix: the file could not be read, or
+/// it is not a valid matrix.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum LoadError {
+    /// The file could not be read (missing, a directory, not UTF-8, no permission).
+    #[error("{}: cannot read the matrix: {io}", path.display())]
+    Read {
+        /// The file, as named by the caller.
+        path: PathBuf,
+        /// What the system said.
+        io: std::io::Error,
+    },
+    /// The file was read, and these are its problems.
+    #[error(transparent)]
+    Invalid(#[from] MatrixErrors),
+}
+
+impl LoadError {
+    /// The matrix's problems, when the file was read but is not valid.
+    pub fn matrix_errors(&self) -> Option<&MatrixErrors> {
+        match self {
+            LoadError::Invalid(e) => Some(e),
+            LoadError::Read { .. } => None,
+        }
+    }
+}
+
 /// Turns byte offsets of one source text into locations.
 #[derive(Clone, Debug)]
 pub(crate) struct SourceMap {

@@ -21,7 +21,7 @@ mod load;
 pub(crate) mod text_style;
 mod validate;
 
-pub use error::{Location, MatrixError, MatrixErrors};
+pub use error::{LoadError, Location, MatrixError, MatrixErrors};
 
 /// The default file name of the matrix.
 pub const DEFAULT_PATH: &str = "runtime-matrix.toml";
@@ -214,19 +214,13 @@ impl Release {
 
 impl Matrix {
     /// Reads, parses and validates the matrix at `path`.
-    pub fn load(path: impl AsRef<Path>) -> Result<Matrix, MatrixErrors> {
+    pub fn load(path: impl AsRef<Path>) -> Result<Matrix, LoadError> {
         let path = path.as_ref();
-        let text = std::fs::read_to_string(path).map_err(|e| {
-            MatrixErrors(vec![MatrixError {
-                location: Location {
-                    file: path.to_path_buf(),
-                    line: 1,
-                    column: 1,
-                },
-                message: format!("cannot read the matrix: {e}"),
-            }])
+        let text = std::fs::read_to_string(path).map_err(|io| LoadError::Read {
+            path: path.to_path_buf(),
+            io,
         })?;
-        Self::from_str_named(&text, path)
+        Ok(Self::from_str_named(&text, path)?)
     }
 
     /// Parses and validates matrix text; `name` is the file name used in error locations.
