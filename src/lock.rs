@@ -17,7 +17,7 @@ use std::process::{Command, Stdio};
 use jiff::ToSpan;
 
 use crate::matrix::{Matrix, Release};
-use crate::model::{PackageName, PythonVersion, RuntimeVersion};
+use crate::model::{PackageName, PackageVersion, PythonVersion, RuntimeVersion};
 
 /// The directory locks live in, relative to the repository root.
 pub const LOCKS_DIR: &str = "locks";
@@ -56,6 +56,8 @@ pub struct LockPlan {
     pub python: PythonVersion,
     /// Requirements passed to the resolver (`name==version` lines, Airflow first).
     pub requirements: Vec<String>,
+    /// The same requirements, typed: what every lock of the plan must pin.
+    pub pins: Vec<(PackageName, PackageVersion)>,
     /// Pins left out because only a vendor index serves them: (package, index name).
     pub vendor: Vec<(PackageName, String)>,
     /// Resolution ignores uploads after this day (the day after the release date).
@@ -70,7 +72,10 @@ impl LockPlan {
     /// The plan for `release` on `python`: Airflow and every public pin of the standard and
     /// slim sets.
     pub fn new(matrix: &Matrix, release: &Release, python: PythonVersion) -> LockPlan {
-        let mut requirements = vec![format!("apache-airflow=={}", release.airflow)];
+        let mut pins: Vec<(PackageName, PackageVersion)> = vec![(
+            "apache-airflow".parse().expect("a valid package name"),
+            release.airflow.as_package_version().clone(),
+        )];
         let mut vendor = Vec::new();
         let mut seen = std::collections::BTreeSet::new();
         for (name, version) in release.packages.iter().chain(release.slim_packages.iter()) {
@@ -85,19 +90,50 @@ impl LockPlan {
                     .unwrap_or_default();
                 vendor.push((name.clone(), index));
             } else {
-                requirements.push(format!("{name}=={version}"));
+                pins.push((name.clone(), version.clone()));
             }
         }
+        let requirements = pins.iter().map(|(n, v)| format!("{n}=={v}")).collect();
         LockPlan {
             version: release.version.clone(),
             airflow: release.airflow.to_string(),
             python,
             requirements,
+            pins,
             vendor,
             exclude_newer: release.date.checked_add(1.day()).unwrap_or(release.date),
             date: release.date,
             packages_known: release.packages_known,
         }
+    }
+
+    /// The pins of the plan that the lock `text` does not hold at their version: an empty list
+    /// when the lock is the plan's. A lock is `name==version` lines (comments and blank lines
+    /// aside), as `uv pip compile` writes them.
+    pub fn mismatches(&self, text: &str) -> Vec<Mismatch> {
+        let mut locked: std::collections::BTreeMap<PackageName, &str> = Default::default();
+        for line in text.lines() {
+            let line = line.split('#').next().unwrap_or("").trim();
+            let line = line.split(';').next().unwrap_or("").trim();
+            if let Some((name, version)) = line.split_once("==")
+                && let Ok(name) = name.trim().parse::<PackageName>()
+            {
+                locked.insert(name, version.trim());
+            }
+        }
+        self.pins
+            .iter()
+            .filter_map(|(name, version)| {
+                let found = locked.get(name).copied();
+                let same =
+                    found.is_some_and(|f| f.parse::<PackageVersion>().is_ok_and(|f| &f == version));
+                (!same).then(|| Mismatch {
+                    name: name.clone(),
+                    expected: version.clone(),
+                    found: found.map(str::to_string),
+                })
+            })
+            .collect()
     }
 
     /// The header written above the resolved pins.
@@ -123,6 +159,35 @@ impl LockPlan {
     }
 }
 
+/// A pin a lock should hold at the release's version and does not.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Mismatch {
+    /// The package.
+    pub name: PackageName,
+    /// The version the release pins.
+    pub expected: PackageVersion,
+    /// What the lock pins it at (`None`: not at all).
+    pub found: Option<String>,
+}
+
+impl fmt::Display for Mismatch {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.found {
+            Some(v) => write!(f, "{}=={} (the lock has {v})", self.name, self.expected),
+            None => write!(f, "{}=={} (not in the lock)", self.name, self.expected),
+        }
+    }
+}
+
+/// The mismatches of a lock, listed for a message.
+pub fn list_mismatches(mismatches: &[Mismatch]) -> String {
+    mismatches
+        .iter()
+        .map(|m| m.to_string())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// Why a lock could not be made.
 #[derive(Debug, thiserror::Error)]
 pub enum LockError {
@@ -143,6 +208,19 @@ pub enum LockError {
         python: PythonVersion,
         /// The resolver's explanation (its last lines).
         output: String,
+    },
+    /// The resolver's output does not pin the release's own versions.
+    #[error(
+        "uv's lock of Runtime {version} for Python {python} does not hold the release's pins: {}",
+        list_mismatches(mismatches)
+    )]
+    Mismatch {
+        /// Release.
+        version: RuntimeVersion,
+        /// Python.
+        python: PythonVersion,
+        /// What is missing or different.
+        mismatches: Vec<Mismatch>,
     },
     /// Writing the lock failed.
     #[error("cannot write {path}: {source}")]
@@ -251,6 +329,14 @@ impl Resolver {
             });
         }
         let pins = String::from_utf8_lossy(&out.stdout);
+        let mismatches = plan.mismatches(&pins);
+        if !mismatches.is_empty() {
+            return Err(LockError::Mismatch {
+                version: plan.version.clone(),
+                python: plan.python,
+                mismatches,
+            });
+        }
         Ok(format!("{}{}", plan.header(&uv_version), pins))
     }
 }

@@ -310,6 +310,52 @@ fn failed_write_leaves_previous_tree_intact() {
     assert_eq!(left.len(), 1, "nothing but the blocking file: {left:?}");
 }
 
+/// A committed lock must hold the release's own pins: a hand edit (or a lock of another entry)
+/// stops the render with the lock's path and what differs, before anything is written.
+#[test]
+fn a_lock_that_lost_a_release_pin_stops_the_render() {
+    let m = shipped();
+    let templates = Templates::load(None).unwrap();
+    let release = m.release(&"5.0.6".parse().unwrap()).unwrap();
+    let root = tempfile::tempdir().unwrap();
+    let lock = root.path().join("locks/5.0.6/python-3.9.txt");
+    std::fs::create_dir_all(lock.parent().unwrap()).unwrap();
+    let good = std::fs::read_to_string(common::root().join("locks/5.0.6/python-3.9.txt")).unwrap();
+    std::fs::write(&lock, &good).unwrap();
+    render::render_release(&templates, &m, release, root.path()).expect("the committed lock");
+
+    let cases = [
+        (
+            good.replace("apache-airflow==2.3.3\n", "apache-airflow==1.0.0\n"),
+            "apache-airflow==2.3.3 (the lock has 1.0.0)",
+        ),
+        (
+            good.replace("apache-airflow-providers-amazon==4.0.0\n", ""),
+            "apache-airflow-providers-amazon==4.0.0 (not in the lock)",
+        ),
+        (
+            "# empty\n".to_string(),
+            "apache-airflow==2.3.3 (not in the lock)",
+        ),
+    ];
+    for (text, expected) in cases {
+        std::fs::write(&lock, &text).unwrap();
+        let err = render::render_release(&templates, &m, release, root.path())
+            .expect_err(expected)
+            .to_string();
+        assert!(err.contains(expected), "{err}");
+        assert!(err.contains("locks/5.0.6/python-3.9.txt"), "{err}");
+        assert!(err.contains("runtime-kit lock 5.0.6 --python 3.9"), "{err}");
+    }
+    // The same versions written another PEP 440 way are the same pins.
+    std::fs::write(
+        &lock,
+        good.replace("apache-airflow==2.3.3", "Apache_Airflow==2.3.3.0"),
+    )
+    .unwrap();
+    render::render_release(&templates, &m, release, root.path()).expect("an equal pin");
+}
+
 /// Template overrides work, and strict mode turns a misspelt key into an error, never empty text.
 #[test]
 fn template_overrides_and_strict_mode() {

@@ -429,6 +429,40 @@ fn yank_marks_a_release_keeping_the_file() {
     assert_eq!(std::fs::read_to_string(&matrix).unwrap(), after);
 }
 
+/// `lock` refuses a resolver's output that does not pin the release's versions, and writes no
+/// lock; a typo in the arguments is reported before a missing resolver.
+#[test]
+fn lock_refuses_a_lock_without_the_release_pins() {
+    use std::os::unix::fs::PermissionsExt;
+    let (dir, _) = scratch();
+    let uv = dir.path().join("fake-uv");
+    std::fs::write(
+        &uv,
+        "#!/bin/sh\ncase \"$1\" in --version) echo 'uv 0.0.0 (fake)';; *) cat >/dev/null; echo 'apache-airflow==1.0.0';; esac\n",
+    )
+    .unwrap();
+    std::fs::set_permissions(&uv, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let out = run_in(dir.path(), &["lock", "5.0.6", "--uv", uv.to_str().unwrap()]);
+    assert_eq!(out.code, 2, "{}", out.transcript());
+    assert!(
+        out.stderr
+            .contains("apache-airflow==2.3.3 (the lock has 1.0.0)"),
+        "{}",
+        out.stderr
+    );
+    assert!(!dir.path().join("locks/5.0.6/python-3.9.txt").exists());
+
+    let typo = run_in(dir.path(), &["lock", "99.0.0", "--uv", "/no/such/uv"]);
+    assert_eq!(typo.code, 2, "{}", typo.transcript());
+    assert!(
+        typo.stderr.contains("99.0.0 is not a release"),
+        "{}",
+        typo.stderr
+    );
+    let zero = run_in(dir.path(), &["lock", "5.0.6", "--jobs", "0"]);
+    assert_eq!(zero.code, 2, "{}", zero.transcript());
+}
+
 /// Two commands from "Airflow 2.9.4 is out" to a validated entry with a real lock, regenerated
 /// build contexts and release notes.
 #[test]

@@ -8,7 +8,7 @@ use std::time::Instant;
 use runtime_kit::lock::{LockPlan, Resolver, lock_path, write_lock};
 use runtime_kit::model::{PythonVersion, RuntimeVersion};
 
-use super::{MatrixArg, Outcome, failed, ok};
+use super::{MatrixArg, Outcome, ok};
 
 /// Resolve the full pin set of releases (locks/<version>/python-X.Y.txt) with uv, as of each
 /// release's date.
@@ -29,8 +29,8 @@ pub struct Args {
     #[arg(long)]
     missing: bool,
     /// Locks resolved at once.
-    #[arg(long, default_value_t = 2)]
-    jobs: usize,
+    #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u16).range(1..))]
+    jobs: u16,
     /// The uv executable (default: $RUNTIME_KIT_UV, .venv/bin/uv, then uv on PATH).
     #[arg(long)]
     uv: Option<PathBuf>,
@@ -41,11 +41,6 @@ pub struct Args {
 
 pub fn run(args: Args) -> anyhow::Result<Outcome> {
     let matrix = args.matrix.load()?;
-    let resolver = args
-        .uv
-        .map(Resolver::new)
-        .unwrap_or_else(|| Resolver::discover(&args.root));
-    resolver.version()?;
     let releases: Vec<_> = if args.all {
         matrix.releases().iter().collect()
     } else {
@@ -73,11 +68,17 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
             work.push((LockPlan::new(&matrix, r, p), path));
         }
     }
+    // The arguments first, then the resolver: a typo is reported before a missing uv.
+    let resolver = args
+        .uv
+        .map(Resolver::new)
+        .unwrap_or_else(|| Resolver::discover(&args.root));
+    resolver.version()?;
     let total = work.len();
     let queue = Mutex::new(work.into_iter().enumerate());
     let failures = Mutex::new(Vec::new());
     std::thread::scope(|s| {
-        for _ in 0..args.jobs.max(1) {
+        for _ in 0..args.jobs {
             s.spawn(|| {
                 loop {
                     let next = queue.lock().expect("queue lock").next();
@@ -120,5 +121,10 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
         writeln!(err, "error: {f}")?;
     }
     writeln!(err, "{} of {total} locks written", total - failures.len())?;
-    if failures.is_empty() { ok() } else { failed() }
+    if failures.is_empty() {
+        ok()
+    } else {
+        // Not a check that found problems: locks could not be made (exit 2).
+        Ok(Outcome(std::process::ExitCode::from(2)))
+    }
 }

@@ -91,6 +91,22 @@ pub enum RenderError {
         #[source]
         source: Box<handlebars::RenderError>,
     },
+    /// A committed lock does not pin the release's own versions (hand-edited, or made for
+    /// another matrix entry).
+    #[error(
+        "{path} does not hold the release's pins: {}; regenerate it with `runtime-kit lock {version} --python {python}`",
+        crate::lock::list_mismatches(mismatches)
+    )]
+    Lock {
+        /// The lock file.
+        path: PathBuf,
+        /// Its release.
+        version: crate::model::RuntimeVersion,
+        /// Its Python.
+        python: crate::model::PythonVersion,
+        /// What is missing or different.
+        mismatches: Vec<lock::Mismatch>,
+    },
     /// A template override or lock could not be read.
     #[error("cannot read {path}: {source}")]
     Read {
@@ -333,7 +349,19 @@ pub fn render_release(
             let key = python.to_string();
             if !lock_cache.contains_key(&key) {
                 let text = match lock::read_lock(locks, &release.version, python) {
-                    Ok(Some(text)) => text,
+                    Ok(Some(text)) => {
+                        let mismatches =
+                            lock::LockPlan::new(matrix, release, python).mismatches(&text);
+                        if !mismatches.is_empty() {
+                            return Err(RenderError::Lock {
+                                path: lock::lock_path(locks, &release.version, python),
+                                version: release.version.clone(),
+                                python,
+                                mismatches,
+                            });
+                        }
+                        text
+                    }
                     Ok(None) => unlocked_constraints(release, python),
                     Err(source) => {
                         return Err(RenderError::Read {
