@@ -262,6 +262,91 @@ fn cut_of_an_older_series_goes_in_version_order() {
     Matrix::load(&matrix).unwrap();
 }
 
+/// A cut that fails half-way puts back what it wrote: the matrix, `locks/` and `dockerfiles/`
+/// are as they were.
+#[test]
+fn a_failed_cut_changes_nothing() {
+    // The build contexts cannot be written (a file where the new release's directory goes).
+    let (dir, matrix) = scratch();
+    let before = std::fs::read_to_string(&matrix).unwrap();
+    std::fs::create_dir_all(dir.path().join("dockerfiles")).unwrap();
+    std::fs::write(dir.path().join("dockerfiles/11.9.0"), "in the way").unwrap();
+    let out = run_in(
+        dir.path(),
+        &[
+            "cut",
+            "--airflow",
+            "2.9.4",
+            "--date",
+            "2024-09-01",
+            "--no-lock",
+        ],
+    );
+    assert_eq!(out.code, 2, "{}", out.transcript());
+    assert!(out.stderr.contains("11.9.0"), "{}", out.stderr);
+    assert_eq!(std::fs::read_to_string(&matrix).unwrap(), before);
+    assert!(!dir.path().join("locks").exists());
+
+    // The matrix cannot be written, after the locks and the tree were: both are put back.
+    use runtime_kit::release::cut;
+    use runtime_kit::render::{self, Templates};
+    let root = tempfile::tempdir().unwrap();
+    std::fs::write(root.path().join("blocker"), "a file, not a directory").unwrap();
+    let unwritable = root.path().join("blocker/runtime-matrix.toml");
+    let old = Matrix::from_str_named(&before, &unwritable).unwrap();
+    let templates = Templates::load(None).unwrap();
+    let out_dir = root.path().join(render::OUT_DIR);
+    render::render_all(&templates, &old, root.path())
+        .unwrap()
+        .write(&out_dir)
+        .unwrap();
+    let tree_before = files_under(&out_dir);
+    let request = cut::CutRequest {
+        airflow: "2.9.4".parse().unwrap(),
+        packages: vec![],
+        new_packages: vec![],
+        python: None,
+        breaking: false,
+        date: "2024-09-01".parse().unwrap(),
+        from: None,
+    };
+    let new = cut::cut(&old, &request).unwrap();
+    let lock = root.path().join("locks/11.9.0/python-3.11.txt");
+    let pins =
+        runtime_kit::lock::LockPlan::new(&new.matrix, new.release(), "3.11".parse().unwrap())
+            .requirements
+            .join("\n");
+    let err = cut::write(&new, &old, &templates, root.path(), &[(lock.clone(), pins)]).unwrap_err();
+    assert!(err.to_string().contains("runtime-matrix.toml"), "{err}");
+    assert!(!lock.exists(), "the new lock was left behind");
+    assert!(!root.path().join("locks/11.9.0").exists());
+    assert_eq!(
+        files_under(&out_dir),
+        tree_before,
+        "the tree was not put back"
+    );
+}
+
+/// Every file under `dir` and its contents.
+fn files_under(dir: &Path) -> std::collections::BTreeMap<PathBuf, Vec<u8>> {
+    let mut out = std::collections::BTreeMap::new();
+    let mut todo = vec![dir.to_path_buf()];
+    while let Some(d) = todo.pop() {
+        for e in std::fs::read_dir(&d).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                todo.push(p);
+            } else {
+                out.insert(
+                    p.strip_prefix(dir).unwrap().to_path_buf(),
+                    std::fs::read(&p).unwrap(),
+                );
+            }
+        }
+    }
+    out
+}
+
 /// A matrix kept with CRLF line endings (and a BOM) keeps them through `cut` and `yank`: the new
 /// lines are CRLF too, and no other line changes.
 #[test]

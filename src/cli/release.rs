@@ -4,7 +4,7 @@ use std::io::Write;
 use std::path::PathBuf;
 
 use jiff::civil::Date;
-use runtime_kit::lock::{LockPlan, Resolver, lock_path, write_lock};
+use runtime_kit::lock::{LockPlan, Resolver, lock_path};
 use runtime_kit::matrix::edit::MatrixDocument;
 use runtime_kit::model::{AirflowVersion, PythonVersion, RuntimeVersion};
 use runtime_kit::release::cut::{self, CutRequest, Pin};
@@ -142,14 +142,12 @@ pub fn cut(args: CutArgs) -> anyhow::Result<Outcome> {
             ));
         }
     }
-    runtime_kit::fsutil::write_atomic(matrix.path(), cut.text.as_bytes())?;
+    // Locks, build contexts, then the matrix; a failure puts back what was written.
+    let changes = cut::write(&cut, &matrix, &templates, &args.root, &locks)?;
     writeln!(out, "\n{change}")?;
-    for (path, text) in &locks {
-        write_lock(path, text)?;
+    for (path, _) in &locks {
         writeln!(out, "    wrote {}", path.display())?;
     }
-    let tree = render::render_all(&templates, &cut.matrix, &args.root)?;
-    let changes = tree.write(&out_dir)?;
     for c in changes.iter().filter(|c| c.kind != ChangeKind::Unowned) {
         let verb = match c.kind {
             ChangeKind::Missing => "wrote",

@@ -10,6 +10,10 @@ use std::str::FromStr;
 
 use jiff::civil::Date;
 
+use std::path::{Path, PathBuf};
+
+use crate::fsutil;
+use crate::lock::{LockError, write_lock};
 use crate::matrix::edit::MatrixDocument;
 use crate::matrix::text_style::TextStyle;
 use crate::matrix::{Matrix, Release};
@@ -17,7 +21,9 @@ use crate::model::{
     AirflowVersion, PackageName, PackageSet, PackageVersion, ParseError, PythonVersion,
     RuntimeVersion,
 };
-use crate::policy::release::{Change, Next, NextError, next_version};
+use crate::policy::release::{Change as PolicyChange, Next, NextError, next_version};
+use crate::render::tree::TreeError;
+use crate::render::{self, Change, RenderError, Templates};
 
 /// A `NAME==VERSION` pin given on the command line.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -197,7 +203,7 @@ pub fn cut(matrix: &Matrix, request: &CutRequest) -> Result<Cut, CutError> {
         .map(|p| (&p.name, &p.version))
         .collect();
     let python_changed = request.python.is_some_and(|p| p != base.python);
-    let change = Change {
+    let change = PolicyChange {
         airflow: Some(&request.airflow),
         packages: changed,
         breaking: request.breaking || python_changed,
@@ -361,6 +367,109 @@ fn line_starts(text: &str) -> Vec<(usize, &str)> {
         start += line.len();
     }
     out
+}
+
+/// Why a computed cut could not be written. What had been written was restored: the matrix,
+/// `locks/` and `dockerfiles/` are as they were.
+#[derive(Debug, thiserror::Error)]
+pub enum WriteError {
+    /// A lock could not be written.
+    #[error(transparent)]
+    Lock(#[from] LockError),
+    /// The build contexts could not be rendered.
+    #[error(transparent)]
+    Render(#[from] RenderError),
+    /// The build contexts could not be written.
+    #[error(transparent)]
+    Tree(#[from] TreeError),
+    /// The matrix could not be written.
+    #[error("cannot write {path}: {source}")]
+    Matrix {
+        /// The matrix file.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+}
+
+/// Writes a computed cut under the repository `root`: its `locks` (path and text), the
+/// regenerated build contexts, and last the matrix. A failure at any step undoes the steps
+/// before it, so a failed cut leaves the matrix, `locks/` and `dockerfiles/` as they were.
+/// `before` is the matrix the cut was computed from. Returns what changed in `dockerfiles/`.
+pub fn write(
+    cut: &Cut,
+    before: &Matrix,
+    templates: &Templates,
+    root: &Path,
+    locks: &[(PathBuf, String)],
+) -> Result<Vec<Change>, WriteError> {
+    let out = root.join(render::OUT_DIR);
+    let mut written = Restore::default();
+    let result = (|| {
+        for (path, text) in locks {
+            written.save(path).map_err(|source| LockError::Write {
+                path: path.clone(),
+                source,
+            })?;
+            write_lock(path, text)?;
+        }
+        let changes = render::render_all(templates, &cut.matrix, root)?.write(&out)?;
+        written.tree = true;
+        fsutil::write_atomic(before.path(), cut.text.as_bytes()).map_err(|source| {
+            WriteError::Matrix {
+                path: before.path().to_path_buf(),
+                source,
+            }
+        })?;
+        Ok(changes)
+    })();
+    if result.is_err() {
+        written.undo(templates, before, root, &out);
+    }
+    result
+}
+
+/// What [`write`] has written so far, to put back when a later step fails.
+#[derive(Default)]
+struct Restore {
+    /// Lock files and what they held before (`None`: they did not exist).
+    locks: Vec<(PathBuf, Option<Vec<u8>>)>,
+    /// The tree was rewritten.
+    tree: bool,
+}
+
+impl Restore {
+    fn save(&mut self, path: &Path) -> std::io::Result<()> {
+        let previous = match std::fs::read(path) {
+            Ok(bytes) => Some(bytes),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+            Err(e) => return Err(e),
+        };
+        self.locks.push((path.to_path_buf(), previous));
+        Ok(())
+    }
+
+    /// Best effort: the failure being reported matters more than one in the undo.
+    fn undo(self, templates: &Templates, before: &Matrix, root: &Path, out: &Path) {
+        for (path, previous) in self.locks.iter().rev() {
+            match previous {
+                Some(bytes) => {
+                    let _ = fsutil::write_atomic(path, bytes);
+                }
+                None => {
+                    let _ = std::fs::remove_file(path);
+                    if let Some(dir) = path.parent() {
+                        let _ = std::fs::remove_dir(dir);
+                    }
+                }
+            }
+        }
+        if self.tree
+            && let Ok(tree) = render::render_all(templates, before, root)
+        {
+            let _ = tree.write(out);
+        }
+    }
 }
 
 /// Marks `version` yanked with `reason` in the document (comments and layout kept). The caller
