@@ -253,9 +253,35 @@ fn drift_check_and_rerun() {
         "files generate does not own are never touched"
     );
     assert!(out.join("7.6.0/base/notes.txt").exists());
+    assert!(
+        fix.stderr
+            .contains("2 file(s) were not written by `runtime-kit generate`"),
+        "{}",
+        fix.stderr
+    );
     std::fs::remove_file(out.join("7.6.0/base/notes.txt")).unwrap();
+    let left = common::run(&["generate", "--check", "--out", outs]);
+    assert_eq!(
+        left.code,
+        1,
+        "README.md is not generated: {}",
+        left.transcript()
+    );
+    std::fs::remove_file(out.join("README.md")).unwrap();
     let clean = common::run(&["generate", "--check", "--out", outs]);
     assert_eq!(clean.code, 0, "{}", clean.transcript());
+
+    // A repository root that is not there is an error, not a tree without locks.
+    let root = common::run(&[
+        "generate",
+        "--check",
+        "--out",
+        outs,
+        "--root",
+        "/no/such/root",
+    ]);
+    assert_eq!(root.code, 2, "{}", root.transcript());
+    assert!(root.stderr.contains("/no/such/root"), "{}", root.stderr);
 }
 
 /// A write that fails half-way leaves the previous tree exactly as it was.
@@ -392,6 +418,31 @@ fn template_overrides_and_strict_mode() {
         .unwrap()
         .to_string();
     assert!(err.contains("base.Dockerfile"), "{err}");
+    assert!(
+        err.contains(&over.path().display().to_string()),
+        "names the override: {err}"
+    );
+
+    // A misspelt override, or a directory that is not there, is an error: never silently the
+    // embedded templates.
+    std::fs::remove_file(over.path().join("base.Dockerfile.hbs")).unwrap();
+    std::fs::write(over.path().join("partials/lables.hbs"), "LABEL x=1\n").unwrap();
+    let err = Templates::load(Some(over.path()))
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(
+        err.contains("partials/lables.hbs overrides no template")
+            && err.contains("partials/labels.hbs"),
+        "{err}"
+    );
+    let missing = common::run(&["generate", "--check", "--templates", "/no/such/templates"]);
+    assert_eq!(missing.code, 2, "{}", missing.transcript());
+    assert!(
+        missing.stderr.contains("/no/such/templates"),
+        "{}",
+        missing.stderr
+    );
 }
 
 /// The committed tree is exactly what generate makes from the committed matrix and locks.

@@ -14,7 +14,8 @@ use super::{Format, MatrixArg, Outcome, failed, ok, print_json};
 pub struct Args {
     #[command(flatten)]
     matrix: MatrixArg,
-    /// Write nothing; exit 1 listing every missing, stale and extra file.
+    /// Write nothing; exit 1 listing every missing, stale and extra file, and every file under
+    /// the output directory that generate did not write.
     #[arg(long)]
     check: bool,
     /// Output directory.
@@ -24,8 +25,8 @@ pub struct Args {
     #[arg(long, value_name = "DIR")]
     templates: Option<PathBuf>,
     /// Repository root holding locks/.
-    #[arg(long, value_name = "DIR", default_value = ".")]
-    locks: PathBuf,
+    #[arg(long, value_name = "DIR", default_value = ".", alias = "locks")]
+    root: PathBuf,
     /// Output format.
     #[arg(long, value_enum, default_value_t)]
     format: Format,
@@ -33,13 +34,19 @@ pub struct Args {
 
 pub fn run(args: Args) -> anyhow::Result<Outcome> {
     let matrix = args.matrix.load()?;
+    if !args.root.is_dir() {
+        anyhow::bail!(
+            "{}: not a directory; --root names the repository root that holds locks/",
+            args.root.display()
+        );
+    }
     let templates = Templates::load(args.templates.as_deref())?;
-    let tree = render::render_all(&templates, &matrix, &args.locks)?;
+    let tree = render::render_all(&templates, &matrix, &args.root)?;
     let unlocked: Vec<String> = matrix
         .releases()
         .iter()
         .flat_map(|r| r.pythons().map(move |p| (r, p)))
-        .filter(|(r, p)| !lock::lock_path(&args.locks, &r.version, *p).exists())
+        .filter(|(r, p)| !lock::lock_path(&args.root, &r.version, *p).exists())
         .map(|(r, p)| format!("{} (Python {p})", r.version))
         .collect();
     let changes = if args.check {
@@ -70,7 +77,7 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
                     (false, ChangeKind::Missing) => "wrote".into(),
                     (false, ChangeKind::Stale) => "updated".into(),
                     (false, ChangeKind::Extra) => "removed".into(),
-                    (false, ChangeKind::Unowned) => "unowned (left alone)".into(),
+                    (false, ChangeKind::Unowned) => "unowned".into(),
                 };
                 writeln!(out, "{verb:>9} {}", args.out.join(&c.path).display())?;
             }
@@ -89,7 +96,19 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
                     }
                 )?;
             }
+            let unowned = changes
+                .iter()
+                .filter(|c| c.kind == ChangeKind::Unowned)
+                .count();
+            if unowned > 0 {
+                writeln!(
+                    err,
+                    "{}: {unowned} file(s) were not written by `runtime-kit generate`, which never removes a file it did not write: delete them",
+                    args.out.display()
+                )?;
+            }
             if args.check {
+                let differ = problems.len() - unowned;
                 if problems.is_empty() {
                     writeln!(
                         out,
@@ -98,12 +117,11 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
                         tree.len(),
                         matrix.releases().len()
                     )?;
-                } else {
+                } else if differ > 0 {
                     writeln!(
                         err,
-                        "{}: {} file(s) differ from a fresh generation; run `runtime-kit generate`",
+                        "{}: {differ} file(s) differ from a fresh generation; run `runtime-kit generate`",
                         args.out.display(),
-                        problems.len()
                     )?;
                 }
             } else {

@@ -107,6 +107,14 @@ pub enum RenderError {
         /// What is missing or different.
         mismatches: Vec<lock::Mismatch>,
     },
+    /// A template override has a name no template has (a misspelling would silently not apply).
+    #[error("{path} overrides no template; expected one of: {known}")]
+    UnknownTemplate {
+        /// The file.
+        path: PathBuf,
+        /// The names an override may have.
+        known: String,
+    },
     /// A template override or lock could not be read.
     #[error("cannot read {path}: {source}")]
     Read {
@@ -125,38 +133,48 @@ pub struct Templates {
 
 impl Templates {
     /// The embedded templates, each overridden by a file of the same name in `dir` if given.
+    /// `dir` must be a directory, and every `.hbs` file in it (or in its `partials/`) must be
+    /// the name of a template: a misspelt override is an error, not silently unused.
     pub fn load(dir: Option<&Path>) -> Result<Templates, RenderError> {
         let mut hb = Handlebars::new();
         hb.set_strict_mode(true);
         hb.register_escape_fn(handlebars::no_escape);
-        let read = |rel: String, embedded: &'static str| -> Result<String, RenderError> {
-            match dir {
-                Some(d) => {
-                    let path = d.join(&rel);
-                    match std::fs::read_to_string(&path) {
-                        Ok(t) => Ok(t),
-                        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                            Ok(embedded.to_string())
-                        }
-                        Err(source) => Err(RenderError::Read { path, source }),
-                    }
+        let known: Vec<String> = TEMPLATES
+            .iter()
+            .map(|(n, _)| format!("{n}.hbs"))
+            .chain(PARTIALS.iter().map(|(n, _)| format!("partials/{n}.hbs")))
+            .collect();
+        if let Some(d) = dir {
+            check_overrides(d, &known)?;
+        }
+        // The text of `rel` and the name errors give it: the override's path, or the embedded
+        // template's name.
+        let read = |rel: &str, embedded: &'static str| -> Result<(String, String), RenderError> {
+            let Some(d) = dir else {
+                return Ok((embedded.to_string(), rel.to_string()));
+            };
+            let path = d.join(rel);
+            match std::fs::read_to_string(&path) {
+                Ok(t) => Ok((t, path.display().to_string())),
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                    Ok((embedded.to_string(), rel.to_string()))
                 }
-                None => Ok(embedded.to_string()),
+                Err(source) => Err(RenderError::Read { path, source }),
             }
         };
         for (name, text) in TEMPLATES {
-            let text = read(format!("{name}.hbs"), text)?;
+            let (text, shown) = read(&format!("{name}.hbs"), text)?;
             hb.register_template_string(name, text)
                 .map_err(|e| RenderError::Template {
-                    name: name.to_string(),
+                    name: shown,
                     source: Box::new(e),
                 })?;
         }
         for (name, text) in PARTIALS {
-            let text = read(format!("partials/{name}.hbs"), text)?;
+            let (text, shown) = read(&format!("partials/{name}.hbs"), text)?;
             hb.register_partial(name, text)
                 .map_err(|e| RenderError::Template {
-                    name: format!("partials/{name}"),
+                    name: shown,
                     source: Box::new(e),
                 })?;
         }
@@ -399,6 +417,45 @@ pub fn render_release(
         }
     }
     Ok(files)
+}
+
+/// Refuses a template directory that is not one, or holds a `.hbs` file no template is named.
+fn check_overrides(dir: &Path, known: &[String]) -> Result<(), RenderError> {
+    let read_dir = |d: &Path| {
+        std::fs::read_dir(d).map_err(|source| RenderError::Read {
+            path: d.to_path_buf(),
+            source,
+        })
+    };
+    let mut found = Vec::new();
+    for entry in read_dir(dir)? {
+        let entry = entry.map_err(|source| RenderError::Read {
+            path: dir.to_path_buf(),
+            source,
+        })?;
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if name == "partials" && entry.path().is_dir() {
+            for p in read_dir(&entry.path())? {
+                let p = p.map_err(|source| RenderError::Read {
+                    path: entry.path(),
+                    source,
+                })?;
+                found.push(format!("partials/{}", p.file_name().to_string_lossy()));
+            }
+        } else {
+            found.push(name);
+        }
+    }
+    found.sort();
+    for rel in found {
+        if rel.ends_with(".hbs") && !known.contains(&rel) {
+            return Err(RenderError::UnknownTemplate {
+                path: dir.join(&rel),
+                known: known.join(", "),
+            });
+        }
+    }
+    Ok(())
 }
 
 /// Constraints for a release without a committed lock: its own pins only.

@@ -58,7 +58,8 @@ pub enum ChangeKind {
     Stale,
     /// Generated earlier (in the manifest), no longer rendered.
     Extra,
-    /// In a generated build context, but not a generated file: it would be sent to the builder.
+    /// Under the output directory, but not a generated file: in a build context it would be
+    /// sent to the builder. Never removed: delete it by hand.
     Unowned,
 }
 
@@ -171,37 +172,29 @@ impl Tree {
                 Err(e) => return Err(err("cannot read", &path)(e)),
             }
         }
-        for path in previous_manifest(out)? {
-            if !self.files.contains_key(&path) && out.join(&path).exists() {
+        let previous = previous_manifest(out)?;
+        for path in &previous {
+            if !self.files.contains_key(path) && out.join(path).exists() {
                 changes.push(Change {
                     kind: ChangeKind::Extra,
-                    path,
+                    path: path.clone(),
                 });
             }
         }
-        let dirs: BTreeSet<&Path> = self.files.keys().filter_map(|p| p.parent()).collect();
-        for dir in dirs {
-            if dir.as_os_str().is_empty() {
-                continue;
-            }
-            let full = out.join(dir);
-            let entries = match fs::read_dir(&full) {
-                Ok(e) => e,
-                Err(e) if e.kind() == io::ErrorKind::NotFound => continue,
-                Err(e) => return Err(err("cannot list", &full)(e)),
-            };
-            for entry in entries {
-                let entry = entry.map_err(err("cannot list", &full))?;
-                let rel = dir.join(entry.file_name());
-                let name = entry.file_name();
-                let name = name.to_string_lossy();
-                let temp = name.starts_with('.') && name.contains(".tmp-");
-                if !self.files.contains_key(&rel) && !temp {
-                    changes.push(Change {
-                        kind: ChangeKind::Unowned,
-                        path: rel,
-                    });
-                }
+        // Anything else under the output directory was not written by generate: it would be
+        // sent to a builder, or is left over, and the tree is not a fresh generation.
+        let previous: BTreeSet<&PathBuf> = previous.iter().collect();
+        for rel in files_under(out)? {
+            let name = rel
+                .file_name()
+                .map(|n| n.to_string_lossy())
+                .unwrap_or_default();
+            let temp = name.starts_with('.') && name.contains(".tmp-");
+            if !self.files.contains_key(&rel) && !previous.contains(&rel) && !temp {
+                changes.push(Change {
+                    kind: ChangeKind::Unowned,
+                    path: rel,
+                });
             }
         }
         changes.sort();
@@ -274,6 +267,34 @@ impl Tree {
         drop(guard);
         Ok(changes)
     }
+}
+
+/// Every file (or link, or other non-directory) under `out`, relative to it; none when `out`
+/// does not exist.
+fn files_under(out: &Path) -> Result<Vec<PathBuf>, TreeError> {
+    let mut files = Vec::new();
+    let mut dirs = vec![PathBuf::new()];
+    while let Some(rel) = dirs.pop() {
+        let full = out.join(&rel);
+        let entries = match fs::read_dir(&full) {
+            Ok(e) => e,
+            Err(e) if e.kind() == io::ErrorKind::NotFound && rel.as_os_str().is_empty() => {
+                return Ok(files);
+            }
+            Err(e) => return Err(err("cannot list", &full)(e)),
+        };
+        for entry in entries {
+            let entry = entry.map_err(err("cannot list", &full))?;
+            let path = rel.join(entry.file_name());
+            let kind = entry.file_type().map_err(err("cannot list", &full))?;
+            if kind.is_dir() {
+                dirs.push(path);
+            } else {
+                files.push(path);
+            }
+        }
+    }
+    Ok(files)
 }
 
 fn previous_manifest(out: &Path) -> Result<Vec<PathBuf>, TreeError> {
