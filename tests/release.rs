@@ -262,6 +262,66 @@ fn cut_of_an_older_series_goes_in_version_order() {
     Matrix::load(&matrix).unwrap();
 }
 
+/// A cut that needs a new major starts its series: the `[series.N]` table (channel, default
+/// Python) goes after the last series table, the release after the last release, and nothing
+/// else in the file changes.
+#[test]
+fn cut_starts_a_new_series() {
+    let (dir, matrix) = scratch();
+    let before = std::fs::read_to_string(&matrix).unwrap();
+    let args = [
+        "cut",
+        "--airflow",
+        "2.10.0",
+        "--python",
+        "3.12",
+        "--channel",
+        "lts",
+        "--date",
+        "2024-08-16",
+        "--no-lock",
+    ];
+    let out = run_in(dir.path(), &args);
+    assert_eq!(out.code, 0, "{}", out.transcript());
+    let after = std::fs::read_to_string(&matrix).unwrap();
+    // Only insertions: every original line is there, in order.
+    let mut lines = after.lines();
+    for line in before.lines() {
+        assert!(lines.any(|l| l == line), "{line:?} changed or went missing");
+    }
+    let m = Matrix::load(&matrix).unwrap();
+    let series = m.series().find(|s| s.key.to_string() == "12").unwrap();
+    assert_eq!(series.channel, runtime_kit::matrix::Channel::Lts);
+    assert_eq!(series.python.unwrap().to_string(), "3.12");
+    let r = m.release(&"12.0.0".parse().unwrap()).unwrap();
+    assert_eq!(r.python.to_string(), "3.12");
+    let variants: Vec<String> = r.python_variants.iter().map(|p| p.to_string()).collect();
+    assert_eq!(
+        variants,
+        ["3.8", "3.9", "3.10", "3.11"],
+        "the old default stays as a variant"
+    );
+    let series_at = after.find("[series.12]").unwrap();
+    assert!(series_at > after.find("[series.11]").unwrap());
+    assert!(series_at < after.find("[[release]]").unwrap());
+
+    // A channel for a series that exists is refused, and changes nothing.
+    let again = run_in(
+        dir.path(),
+        &[
+            "cut",
+            "--airflow",
+            "2.10.1",
+            "--channel",
+            "stable",
+            "--no-lock",
+        ],
+    );
+    assert_eq!(again.code, 2, "{}", again.transcript());
+    assert!(again.stderr.contains("already lts"), "{}", again.stderr);
+    assert_eq!(std::fs::read_to_string(&matrix).unwrap(), after);
+}
+
 /// A cut that fails half-way puts back what it wrote: the matrix, `locks/` and `dockerfiles/`
 /// are as they were.
 #[test]
@@ -309,6 +369,7 @@ fn a_failed_cut_changes_nothing() {
         breaking: false,
         date: "2024-09-01".parse().unwrap(),
         from: None,
+        channel: None,
     };
     let new = cut::cut(&old, &request).unwrap();
     let lock = root.path().join("locks/11.9.0/python-3.11.txt");

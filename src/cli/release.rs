@@ -5,6 +5,7 @@ use std::path::PathBuf;
 
 use jiff::civil::Date;
 use runtime_kit::lock::{LockPlan, Resolver, lock_path};
+use runtime_kit::matrix::Channel;
 use runtime_kit::matrix::edit::MatrixDocument;
 use runtime_kit::model::{AirflowVersion, PythonVersion, RuntimeVersion};
 use runtime_kit::release::cut::{self, CutRequest, Pin};
@@ -41,6 +42,9 @@ pub struct CutArgs {
     /// The release to continue (default: the newest release).
     #[arg(long)]
     from: Option<RuntimeVersion>,
+    /// Channel of the series the release starts (a new major): `stable` (default) or `lts`.
+    #[arg(long, value_name = "CHANNEL")]
+    channel: Option<Channel>,
     /// Write nothing; print the change to the matrix and what would be generated.
     #[arg(long)]
     dry_run: bool,
@@ -55,35 +59,16 @@ pub struct CutArgs {
     uv: Option<PathBuf>,
 }
 
-/// Lines of `old` replaced by lines of `new`: one hunk around the changed region.
+/// A unified diff of `old` to `new` (three lines of context), empty when they are equal.
 fn diff(name: &str, old: &str, new: &str) -> String {
-    let a: Vec<&str> = old.lines().collect();
-    let b: Vec<&str> = new.lines().collect();
-    let prefix = a.iter().zip(&b).take_while(|(x, y)| x == y).count();
-    let suffix = a[prefix..]
-        .iter()
-        .rev()
-        .zip(b[prefix..].iter().rev())
-        .take_while(|(x, y)| x == y)
-        .count();
-    let (da, db) = (&a[prefix..a.len() - suffix], &b[prefix..b.len() - suffix]);
-    if da.is_empty() && db.is_empty() {
+    if old == new {
         return String::new();
     }
-    let mut out = format!(
-        "--- {name}\n+++ {name}\n@@ -{},{} +{},{} @@\n",
-        prefix + 1,
-        da.len(),
-        prefix + 1,
-        db.len()
-    );
-    for l in da {
-        out.push_str(&format!("-{l}\n"));
-    }
-    for l in db {
-        out.push_str(&format!("+{l}\n"));
-    }
-    out
+    similar::TextDiff::from_lines(old, new)
+        .unified_diff()
+        .context_radius(3)
+        .header(name, name)
+        .to_string()
 }
 
 pub fn cut(args: CutArgs) -> anyhow::Result<Outcome> {
@@ -96,6 +81,7 @@ pub fn cut(args: CutArgs) -> anyhow::Result<Outcome> {
         breaking: args.breaking,
         date: args.date.unwrap_or_else(today),
         from: args.from,
+        channel: args.channel,
     };
     let cut = cut::cut(&matrix, &request)?;
     let release = cut.release();

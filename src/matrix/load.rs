@@ -408,7 +408,14 @@ fn convert_release(
     let series_entry = version.as_ref().and_then(|v| {
         let found = series.get(&v.series());
         if found.is_none() {
-            c.push(&raw.version.span(), format!("release {}: there is no [series.{}] table; expected one giving the series' channel", v, v.series()));
+            c.push(
+                &raw.version.span(),
+                format!(
+                    "release {}: there is no {} table; expected one giving the series' channel",
+                    v,
+                    v.series().table_header()
+                ),
+            );
         }
         found
     });

@@ -116,6 +116,17 @@ pub enum SeriesKey {
     Airflow(u64, u64),
 }
 
+impl SeriesKey {
+    /// The TOML header of the series' table in the matrix: `[series.5]`, `[series."3.1"]` (a
+    /// dotted key must be quoted).
+    pub fn table_header(&self) -> String {
+        match self {
+            SeriesKey::Major(m) => format!("[series.{m}]"),
+            SeriesKey::Airflow(x, y) => format!("[series.\"{x}.{y}\"]"),
+        }
+    }
+}
+
 impl fmt::Display for SeriesKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {

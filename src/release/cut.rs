@@ -16,10 +16,10 @@ use crate::fsutil;
 use crate::lock::{LockError, write_lock};
 use crate::matrix::edit::MatrixDocument;
 use crate::matrix::text_style::TextStyle;
-use crate::matrix::{Matrix, Release};
+use crate::matrix::{Channel, Matrix, Release};
 use crate::model::{
     AirflowVersion, PackageName, PackageSet, PackageVersion, ParseError, PythonVersion,
-    RuntimeVersion,
+    RuntimeVersion, SeriesKey,
 };
 use crate::policy::release::{Change as PolicyChange, Next, NextError, next_version};
 use crate::render::tree::TreeError;
@@ -75,6 +75,9 @@ pub struct CutRequest {
     pub date: Date,
     /// The release to continue (default: the newest release).
     pub from: Option<RuntimeVersion>,
+    /// The channel of the new release's series, when the cut starts a series (a new major);
+    /// stable when not given.
+    pub channel: Option<Channel>,
 }
 
 /// Why a cut was refused. Nothing was written.
@@ -121,6 +124,18 @@ pub enum CutError {
         base: RuntimeVersion,
         /// Its date.
         base_date: Date,
+    },
+    /// `--channel` was given for a series that already exists (its channel is in the matrix).
+    #[error(
+        "{version} continues series {series}, whose channel is already {channel}; a channel is given only for a release that starts a series"
+    )]
+    ChannelOfExisting {
+        /// The new version.
+        version: RuntimeVersion,
+        /// Its series.
+        series: SeriesKey,
+        /// The series' channel.
+        channel: Channel,
     },
     /// The edited matrix did not validate (the message lists every problem).
     #[error("the new entry would make the matrix invalid:\n{0}")]
@@ -224,10 +239,39 @@ pub fn cut(matrix: &Matrix, request: &CutRequest) -> Result<Cut, CutError> {
         }
     }
     let python = request.python.unwrap_or(base.python);
-    let series_python = matrix
-        .series_of(next.version.series())
-        .and_then(|s| s.python);
+    let series = matrix.series_of(next.version.series());
+    if let (Some(s), Some(_)) = (series, request.channel) {
+        return Err(CutError::ChannelOfExisting {
+            version: next.version,
+            series: s.key,
+            channel: s.channel,
+        });
+    }
+    // A release that starts a series brings its table: channel, and the release's Python as
+    // the series default.
+    let series_block = series.is_none().then(|| {
+        format!(
+            "{}\nchannel = {}\npython = {}\n",
+            next.version.series().table_header(),
+            quoted(&request.channel.unwrap_or(Channel::Stable).to_string()),
+            quoted(&python.to_string())
+        )
+    });
+    let series_python = match series {
+        Some(s) => s.python,
+        None => Some(python),
+    };
+    // The base's Python images continue; with a new default Python, the old default becomes a
+    // variant and the new one is no longer one.
+    let mut python_variants: Vec<PythonVersion> = base.python_variants.clone();
+    if python != base.python && !base.python_variants.is_empty() {
+        python_variants.push(base.python);
+    }
+    python_variants.retain(|p| *p != python);
+    python_variants.sort();
+    python_variants.dedup();
     let block = entry_text(&EntryFields {
+        python_variants: &python_variants,
         version: &next.version,
         airflow: &request.airflow,
         date: request.date,
@@ -238,11 +282,24 @@ pub fn cut(matrix: &Matrix, request: &CutRequest) -> Result<Cut, CutError> {
     });
 
     let original = matrix.text();
-    let newline = TextStyle::of(original).line_endings("\n");
-    let block = TextStyle::of(original).line_endings(&block);
+    let style = TextStyle::of(original);
+    let newline = style.line_endings("\n");
+    let block = style.line_endings(&block);
     let offset = insertion_offset(matrix, &next.version);
-    let mut text = String::with_capacity(original.len() + block.len() + 2);
-    text.push_str(&original[..offset]);
+    let mut text = String::with_capacity(original.len() + block.len() + 80);
+    let mut copied = 0;
+    if let Some(series_block) = &series_block {
+        // After the last series table (or at the end when there is none, which cannot
+        // validate anyway: the base release has a series).
+        let at = series_insertion_offset(original)
+            .unwrap_or(original.len())
+            .min(offset);
+        text.push_str(&original[..at]);
+        text.push_str(&newline);
+        text.push_str(&style.line_endings(series_block));
+        copied = at;
+    }
+    text.push_str(&original[copied..offset]);
     let needs_newline = offset > 0 && !original[..offset].ends_with('\n');
     if needs_newline {
         text.push_str(&newline);
@@ -266,6 +323,7 @@ struct EntryFields<'a> {
     airflow: &'a AirflowVersion,
     date: Date,
     python: Option<PythonVersion>,
+    python_variants: &'a [PythonVersion],
     base: &'a Release,
     packages: &'a PackageSet,
     slim_packages: &'a PackageSet,
@@ -284,9 +342,8 @@ fn entry_text(f: &EntryFields<'_>) -> String {
     if let Some(p) = f.python {
         out.push_str(&format!("python = {}\n", quoted(&p.to_string())));
     }
-    if !f.base.python_variants.is_empty() {
+    if !f.python_variants.is_empty() {
         let list: Vec<String> = f
-            .base
             .python_variants
             .iter()
             .map(|p| quoted(&p.to_string()))
@@ -357,6 +414,28 @@ fn insertion_offset(matrix: &Matrix, version: &RuntimeVersion) -> usize {
         }
     }
     lines[i].0
+}
+
+/// Where a new `[series.*]` table goes: after the last one's keys, before the blank lines and
+/// comments that introduce what follows it.
+fn series_insertion_offset(text: &str) -> Option<usize> {
+    let lines = line_starts(text);
+    let last = lines
+        .iter()
+        .rposition(|(_, l)| l.trim_start().starts_with("[series."))?;
+    let mut end = lines[last + 1..]
+        .iter()
+        .position(|(_, l)| l.trim_start().starts_with('['))
+        .map_or(lines.len(), |i| last + 1 + i);
+    while end > last + 1 {
+        let l = lines[end - 1].1.trim();
+        if l.is_empty() || l.starts_with('#') {
+            end -= 1;
+        } else {
+            break;
+        }
+    }
+    Some(lines.get(end).map_or(text.len(), |(start, _)| *start))
 }
 
 fn line_starts(text: &str) -> Vec<(usize, &str)> {
