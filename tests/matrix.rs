@@ -159,6 +159,10 @@ fn broken_matrices() {
             "in its normalised form \"astronomer-providers\"",
         ),
         ("bad-channel", "expected a channel"),
+        (
+            "newline-in-yanked-reason",
+            "yanked-reason holds a line break or control character",
+        ),
         ("bad-toml", "unclosed array table, expected `]`"),
         ("wrong-schema", "expected schema = 1"),
     ];

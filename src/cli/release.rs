@@ -164,8 +164,15 @@ pub struct YankArgs {
 pub fn yank(args: YankArgs) -> anyhow::Result<Outcome> {
     // The matrix must be valid before it is edited.
     let matrix = args.matrix.load()?;
+    let reason = args.reason.trim();
+    if reason.is_empty() || reason.chars().any(char::is_control) {
+        anyhow::bail!(
+            "--reason {:?}: expected the published reason, one line of text",
+            args.reason
+        );
+    }
     let mut doc = MatrixDocument::open(matrix.path())?;
-    cut::yank(&mut doc, &args.release, &args.reason)?;
+    cut::yank(&mut doc, &args.release, reason)?;
     let new = doc.validate()?;
     let change = diff(
         &matrix.path().display().to_string(),

@@ -450,7 +450,16 @@ fn convert_release(
         &raw.yanked_reason,
     ) {
         (Some(true), Some(reason)) if !reason.get_ref().trim().is_empty() => {
-            Some(reason.get_ref().clone())
+            // One line of text: it is printed in notes, the feed and upgrade checks.
+            if reason.get_ref().chars().any(char::is_control) {
+                c.push(
+                    &reason.span(),
+                    "yanked-reason holds a line break or control character; expected one line of text",
+                );
+                None
+            } else {
+                Some(reason.get_ref().clone())
+            }
         }
         (Some(true), reason) => {
             let at = reason.as_ref().map_or_else(
