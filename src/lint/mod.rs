@@ -42,6 +42,7 @@ pub use walk::{Input, discover};
 
 /// One problem found in a Dockerfile.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct Finding {
     /// Which rule.
     pub rule: RuleId,

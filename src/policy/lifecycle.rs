@@ -55,6 +55,7 @@ impl fmt::Display for Status {
 
 /// The lifecycle of one major series.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct SeriesLifecycle {
     /// Which series.
     #[serde(serialize_with = "display")]

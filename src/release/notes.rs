@@ -29,6 +29,15 @@ pub struct PackagePin {
     pub version: PackageVersion,
 }
 
+/// A yanked release in the range of the notes.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Yanked {
+    /// The release.
+    pub version: RuntimeVersion,
+    /// Its published reason.
+    pub reason: String,
+}
+
 /// What changed from release `from` to release `to`.
 #[derive(Clone, Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -58,7 +67,7 @@ pub struct Notes {
     /// Whether either side's package set is not in the public record (package changes unknown).
     pub packages_unknown: bool,
     /// Yanked releases in the range `(from, to]`, with their reasons.
-    pub yanked: Vec<(RuntimeVersion, String)>,
+    pub yanked: Vec<Yanked>,
     /// Lifecycle of `to`'s series.
     pub lifecycle: Option<SeriesLifecycle>,
     /// Status of `to` on the day asked about.
@@ -71,6 +80,9 @@ pub enum NotesError {
     /// A version is not in the matrix.
     #[error("{0} is not a release in the matrix")]
     Unknown(RuntimeVersion),
+    /// Both sides are the same release.
+    #[error("notes from {0} to itself: expected two different releases")]
+    Same(RuntimeVersion),
 }
 
 /// The notes from `from` to `to` (either order is accepted; notes always read oldest to newest
@@ -87,6 +99,9 @@ pub fn notes(
     let b = matrix
         .release(to)
         .ok_or_else(|| NotesError::Unknown(to.clone()))?;
+    if a.version == b.version {
+        return Err(NotesError::Same(a.version.clone()));
+    }
     let (lo, hi) = if a.version <= b.version {
         (a, b)
     } else {
@@ -109,7 +124,12 @@ pub fn notes(
             .releases()
             .iter()
             .filter(|r| r.version > lo.version && r.version <= hi.version)
-            .filter_map(|r| r.yanked.clone().map(|why| (r.version.clone(), why)))
+            .filter_map(|r| {
+                r.yanked.clone().map(|reason| Yanked {
+                    version: r.version.clone(),
+                    reason,
+                })
+            })
             .collect(),
         lifecycle: lifecycle::of_release(matrix, &b.version),
         status: None,
@@ -154,13 +174,21 @@ impl Notes {
     pub fn to_markdown(&self) -> String {
         let mut md = String::new();
         let _ = writeln!(md, "# Runtime {}\n", self.to);
-        let _ = writeln!(
-            md,
-            "Changes since Runtime {}. Released {}.\n",
-            self.from, self.release_date
-        );
-        for (version, why) in &self.yanked {
-            let _ = writeln!(md, "> **Warning:** Runtime {version} was yanked: {why}\n");
+        if self.from < self.to {
+            let _ = writeln!(
+                md,
+                "Changes since Runtime {}. Released {}.\n",
+                self.from, self.release_date
+            );
+        } else {
+            let _ = writeln!(
+                md,
+                "Changes when going back from Runtime {} (a downgrade). Released {}.\n",
+                self.from, self.release_date
+            );
+        }
+        for Yanked { version, reason } in &self.yanked {
+            let _ = writeln!(md, "> **Warning:** Runtime {version} was yanked: {reason}\n");
         }
         let _ = writeln!(md, "## Airflow\n");
         if self.airflow_from == self.airflow_to {
