@@ -35,7 +35,7 @@
 //! [[release]]
 //! version = "5.0.6"
 //! airflow = "2.3.3"
-//! date = 2022-07-21
+//! date = 2022-07-11
 //! [release.packages]
 //! astronomer-providers = "1.7.1"
 //! "#, "example.toml").unwrap();

@@ -48,7 +48,11 @@ pub fn latest<'m>(matrix: &'m Matrix, scope: &Scope) -> Option<&'m Release> {
 
 /// A reason an upgrade from one Runtime to another needs attention.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
-#[serde(tag = "kind", rename_all = "kebab-case", rename_all_fields = "camelCase")]
+#[serde(
+    tag = "kind",
+    rename_all = "kebab-case",
+    rename_all_fields = "camelCase"
+)]
 pub enum UpgradeIssue {
     /// The version is not in the matrix.
     Unknown {

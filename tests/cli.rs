@@ -84,17 +84,27 @@ const CASES: &[(&str, &[&str], i32)] = &[
     ),
     (
         "cli_query_upgrade_ok",
-        &["query", "upgrade", "5.0.6", "5.0.13"],
+        &["query", "upgrade", "5.0.6", "5.0.13", "--on", "2023-06-01"],
         0,
     ),
     (
+        "cli_query_upgrade_unknown",
+        &["query", "upgrade", "5.0.6", "99.0.0"],
+        2,
+    ),
+    (
+        "cli_query_latest_none",
+        &["query", "latest", "--major", "99"],
+        1,
+    ),
+    (
         "cli_query_upgrade_downgrade",
-        &["query", "upgrade", "6.0.4", "5.0.13"],
+        &["query", "upgrade", "6.0.4", "5.0.13", "--on", "2023-06-01"],
         1,
     ),
     (
         "cli_query_upgrade_yanked",
-        &["query", "upgrade", "7.6.0", "8.0.0"],
+        &["query", "upgrade", "7.6.0", "8.0.0", "--on", "2023-06-01"],
         1,
     ),
     (

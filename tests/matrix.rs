@@ -160,6 +160,10 @@ fn broken_matrices() {
         ),
         ("bad-channel", "expected a channel"),
         (
+            "airflow-migrations-unsorted",
+            "2.3.1 is not above the version before it",
+        ),
+        (
             "newline-in-yanked-reason",
             "yanked-reason holds a line break or control character",
         ),

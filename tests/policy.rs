@@ -251,3 +251,27 @@ fn upgrade_checks() {
         "the yanked 6.0.0 is never the newest"
     );
 }
+
+/// A number at its largest has no successor: an error, never a wrapped (and taken) version.
+#[test]
+fn next_version_does_not_overflow() {
+    let max = u64::MAX;
+    let cases = [
+        (format!("11.{max}.0"), "2.9.4"),
+        (format!("11.0.{max}"), "2.9.3"),
+        (format!("3.1-{max}"), "3.1.1"),
+    ];
+    for (base, airflow) in cases {
+        let series = if base.contains('-') { "3.1" } else { "11" };
+        let previous = if base.contains('-') { "3.1.0" } else { "2.9.3" };
+        let m = matrix(&[(series, "stable")], &[(&base, previous, "2024-06-01")]);
+        let change = Change {
+            airflow: Some(&af(airflow)),
+            packages: vec![],
+            breaking: false,
+        };
+        let err = next_version(&m, None, &change).unwrap_err();
+        assert!(matches!(err, NextError::Overflow(_)), "{base}: {err}");
+        assert!(err.to_string().contains(&base), "{err}");
+    }
+}

@@ -140,6 +140,21 @@ fn feed_is_deterministic_and_matches_its_schema() {
     let entry = &value["runtimeVersions"]["8.0.0"]["metadata"];
     assert_eq!(entry["yanked"], true);
     assert_eq!(entry["airflowVersion"], "2.6.0");
+    // migrations.airflowDatabase: an Airflow release in between added a migration. The first
+    // two agree with Astronomer's own feed (astro-cli's test data).
+    for (version, migrates) in [
+        ("9.1.0", false), // 2.7.0 -> 2.7.1
+        ("11.0.0", true), // 2.8.4 -> 2.9.0
+        ("4.2.4", false), // 2.2.4 -> 2.2.5
+        ("5.0.6", true),  // 2.3.2 -> 2.3.3
+        ("5.0.7", false), // 2.3.3 -> 2.3.3
+        ("3.0.0", true),  // the first release
+    ] {
+        assert_eq!(
+            value["runtimeVersions"][version]["migrations"]["airflowDatabase"], migrates,
+            "{version}"
+        );
+    }
     snap!(
         "feed_11.8.0",
         serde_json::to_string_pretty(&value["runtimeVersions"]["11.8.0"]).unwrap()

@@ -48,7 +48,7 @@ enum Question {
         from: RuntimeVersion,
         /// Target Runtime version.
         to: RuntimeVersion,
-        /// Also check the target is maintained on this day.
+        /// The day the target must be maintained on (default: today, UTC).
         #[arg(long, value_name = "YYYY-MM-DD")]
         on: Option<Date>,
     },
@@ -96,17 +96,30 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
                 }
             }
             if found.is_empty() {
+                writeln!(
+                    std::io::stderr(),
+                    "no Runtime in {} carries Airflow {airflow}",
+                    matrix.path().display()
+                )?;
                 return failed();
             }
         }
         Question::Latest { major, airflow } => {
-            let scope = match (major, airflow) {
-                (Some(m), _) => Scope::Series(SeriesKey::Major(m)),
-                (None, Some(spec)) => Scope::Airflow(spec),
-                (None, None) => Scope::All,
+            let (scope, what) = match (major, airflow) {
+                (Some(m), _) => (Scope::Series(SeriesKey::Major(m)), format!(" of major {m}")),
+                (None, Some(spec)) => {
+                    let what = format!(" carrying Airflow {spec}");
+                    (Scope::Airflow(spec), what)
+                }
+                (None, None) => (Scope::All, String::new()),
             };
             let Some(r) = query::latest(&matrix, &scope) else {
-                anyhow::bail!("no non-yanked release matches");
+                writeln!(
+                    std::io::stderr(),
+                    "no release{what} in {} that is not yanked",
+                    matrix.path().display()
+                )?;
+                return failed();
             };
             match args.format {
                 Format::Json => print_json(
@@ -116,7 +129,14 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
             }
         }
         Question::Upgrade { from, to, on } => {
-            let issues = query::upgrade_check(&matrix, &from, &to, on);
+            // An unknown version is bad input, not a finding about the upgrade.
+            for v in [&from, &to] {
+                if matrix.release(v).is_none() {
+                    anyhow::bail!("{v} is not a release in {}", matrix.path().display());
+                }
+            }
+            let on = on.unwrap_or_else(super::lifecycle::today);
+            let issues = query::upgrade_check(&matrix, &from, &to, Some(on));
             match args.format {
                 Format::Json => print_json(&serde_json::json!({
                     "from": from, "to": to, "ok": issues.is_empty(), "issues": issues,

@@ -1,6 +1,8 @@
 //! `runtime-kit cut`, `yank`, `notes` and `feed`: the release engineer's workflow.
 
 use std::io::Write;
+
+use anyhow::Context;
 use std::path::PathBuf;
 
 use jiff::civil::Date;
@@ -243,15 +245,27 @@ pub struct FeedArgs {
     /// Write to this file (all-or-nothing) instead of stdout.
     #[arg(long, short)]
     output: Option<PathBuf>,
+    /// Output format (the feed is JSON).
+    #[arg(long, value_enum, default_value_t = FeedFormat::Json)]
+    format: FeedFormat,
+}
+
+/// Output format of `feed`.
+#[derive(Clone, Copy, Debug, clap::ValueEnum)]
+pub enum FeedFormat {
+    /// JSON, in the shape of Astronomer's runtime-versions feed.
+    Json,
 }
 
 pub fn feed(args: FeedArgs) -> anyhow::Result<Outcome> {
     let matrix = args.matrix.load()?;
+    let FeedFormat::Json = args.format;
     let f = feed::feed(&matrix);
     match args.output {
         Some(path) => {
             let text = serde_json::to_string_pretty(&f)? + "\n";
-            runtime_kit::fsutil::write_atomic(&path, text.as_bytes())?;
+            runtime_kit::fsutil::write_atomic(&path, text.as_bytes())
+                .with_context(|| format!("cannot write the feed to {}", path.display()))?;
         }
         None => print_json(&f)?,
     }

@@ -15,8 +15,8 @@ use super::{
     Channel, Defaults, Matrix, MatrixErrors, PackageIndex, PolicyException, Release, Series,
 };
 use crate::model::{
-    DebianRelease, Digest, PackageName, PackageSet, ParseError, PythonVersion, RuntimeVersion,
-    SeriesKey,
+    AirflowVersion, DebianRelease, Digest, PackageName, PackageSet, ParseError, PythonVersion,
+    RuntimeVersion, SeriesKey,
 };
 
 /// The schema version this code reads.
@@ -37,7 +37,15 @@ struct RawMatrix {
     #[serde(default)]
     base_images: BTreeMap<Spanned<String>, Spanned<String>>,
     #[serde(default)]
+    airflow: RawAirflow,
+    #[serde(default)]
     release: Vec<Spanned<RawRelease>>,
+}
+
+#[derive(Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+struct RawAirflow {
+    db_migrations: Option<Vec<Spanned<String>>>,
 }
 
 #[derive(Default, Deserialize)]
@@ -338,6 +346,22 @@ pub(super) fn parse(text: &str, name: &Path) -> Result<Matrix, MatrixErrors> {
         }
     }
 
+    let db_migrations = raw.airflow.db_migrations.as_ref().map(|list| {
+        let mut versions: Vec<AirflowVersion> = Vec::new();
+        for raw in list {
+            if let Some(v) = c.parse::<AirflowVersion>("airflow.db-migrations", raw) {
+                if versions.last().is_some_and(|last| *last >= v) {
+                    c.push(
+                        &raw.span(),
+                        format!("airflow.db-migrations: {v} is not above the version before it; expected ascending versions, each once"),
+                    );
+                }
+                versions.push(v);
+            }
+        }
+        versions
+    });
+
     let mut releases = Vec::new();
     for raw_release in &raw.release {
         if let Some(pair) = convert_release(
@@ -373,6 +397,7 @@ pub(super) fn parse(text: &str, name: &Path) -> Result<Matrix, MatrixErrors> {
         exceptions,
         series,
         base_images,
+        db_migrations,
         releases,
     })
 }

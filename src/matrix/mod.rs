@@ -37,6 +37,7 @@ pub struct Matrix {
     exceptions: Vec<PolicyException>,
     series: BTreeMap<SeriesKey, Series>,
     base_images: BTreeMap<String, Digest>,
+    db_migrations: Option<Vec<AirflowVersion>>,
     releases: Vec<Release>,
 }
 
@@ -329,5 +330,22 @@ impl Matrix {
     /// Base images pinned by digest, by image reference (`python:3.9-slim-bullseye`).
     pub fn base_image_digests(&self) -> &BTreeMap<String, Digest> {
         &self.base_images
+    }
+
+    /// The Airflow releases that added metadata-database migrations (`[airflow]
+    /// db-migrations`), ascending; `None` when the matrix does not record them.
+    pub fn airflow_db_migrations(&self) -> Option<&[AirflowVersion]> {
+        self.db_migrations.as_deref()
+    }
+
+    /// Whether moving Airflow from `from` to `to` runs database migrations: some Airflow
+    /// release in `(from, to]` added one (either direction: a downgrade reverts them). Without
+    /// `[airflow] db-migrations`, any change of Airflow version counts.
+    pub fn migrates_database(&self, from: &AirflowVersion, to: &AirflowVersion) -> bool {
+        let (lo, hi) = if from <= to { (from, to) } else { (to, from) };
+        match &self.db_migrations {
+            Some(versions) => versions.iter().any(|v| lo < v && v <= hi),
+            None => from != to,
+        }
     }
 }

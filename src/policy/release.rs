@@ -228,6 +228,9 @@ pub enum NextError {
         /// The major that would be created.
         major: u64,
     },
+    /// The next number does not fit (a version such as `11.18446744073709551615.0`).
+    #[error("{0} has no next version: a number of it is at its largest")]
+    Overflow(RuntimeVersion),
     /// An Airflow version that cannot be expressed in the version scheme.
     #[error("Airflow {0} cannot follow an X.Y-Z Runtime with a lower Airflow line")]
     Scheme(AirflowVersion),
@@ -294,7 +297,7 @@ pub fn next_version(
                     build: 1,
                 })
             } else {
-                let bumped = bump_semver(v, req.bump);
+                let bumped = bump_semver(v, req.bump)?;
                 if req.bump == Bump::Major
                     && matrix
                         .releases_in(SeriesKey::Major(bumped.major))
@@ -317,7 +320,9 @@ pub fn next_version(
                 return Err(NextError::Scheme(change.airflow.cloned().expect("checked")));
             }
             let build = if (x, y) == (b.airflow_major, b.airflow_minor) {
-                b.build + 1
+                b.build
+                    .checked_add(1)
+                    .ok_or_else(|| NextError::Overflow(base.version.clone()))?
             } else {
                 1
             };
@@ -356,18 +361,23 @@ pub fn next_version(
     })
 }
 
-fn bump_semver(v: &SemverVersion, bump: Bump) -> SemverVersion {
+fn bump_semver(v: &SemverVersion, bump: Bump) -> Result<SemverVersion, NextError> {
+    let overflow = || NextError::Overflow(RuntimeVersion::Semver(v.clone()));
     let (major, minor, patch) = match bump {
-        Bump::Major => (v.major + 1, 0, 0),
-        Bump::Minor => (v.major, v.minor + 1, 0),
-        Bump::Patch | Bump::None => (v.major, v.minor, v.patch + 1),
+        Bump::Major => (v.major.checked_add(1).ok_or_else(overflow)?, 0, 0),
+        Bump::Minor => (v.major, v.minor.checked_add(1).ok_or_else(overflow)?, 0),
+        Bump::Patch | Bump::None => (
+            v.major,
+            v.minor,
+            v.patch.checked_add(1).ok_or_else(overflow)?,
+        ),
     };
-    SemverVersion {
+    Ok(SemverVersion {
         major,
         minor,
         patch,
         pre: Vec::new(),
-    }
+    })
 }
 
 /// Packages of `new` that differ from `old` (added or at another version).

@@ -18,7 +18,11 @@ pub const LABEL_VARIANT: &str = "io.astronomer.docker.runtime.variant";
 
 /// One difference between the registry and the plan.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
-#[serde(tag = "kind", rename_all = "kebab-case", rename_all_fields = "camelCase")]
+#[serde(
+    tag = "kind",
+    rename_all = "kebab-case",
+    rename_all_fields = "camelCase"
+)]
 pub enum Finding {
     /// A planned exact tag is not in the registry.
     Missing {

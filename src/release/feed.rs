@@ -40,7 +40,8 @@ pub struct Metadata {
     pub airflow_version: AirflowVersion,
     /// `stable` for releases (every major is on the stable channel), `beta` for pre-releases.
     pub channel: &'static str,
-    /// Whether its major series is long-term support.
+    /// Whether its major series is long-term support (`LTS`, as the CLI's feed spells it).
+    #[serde(rename = "LTS")]
     pub lts: bool,
     /// Release date, `YYYY-MM-DD`.
     pub release_date: Date,
@@ -50,6 +51,8 @@ pub struct Metadata {
     pub yanked_reason: Option<String>,
     /// Last day of maintenance of its series.
     pub end_of_maintenance: Option<Date>,
+    /// The same day, under the name the CLI reads for Airflow 2 releases (`endOfSupport`).
+    pub end_of_support: Option<Date>,
     /// Last day of basic support of its series, when it has one.
     pub end_of_basic_support: Option<Date>,
     /// The Python of the default image.
@@ -62,9 +65,9 @@ pub struct Metadata {
 #[derive(Clone, Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Migrations {
-    /// Whether upgrading from the previous release may migrate the Airflow metadata database:
-    /// true whenever the Airflow version changes (a conservative reading; Airflow ships
-    /// migrations in minor and some patch releases).
+    /// Whether upgrading from the previous release migrates the Airflow metadata database: an
+    /// Airflow release between the two added a migration (`[airflow] db-migrations` of the
+    /// matrix; without it, any change of Airflow version counts). True for the first release.
     pub airflow_database: bool,
 }
 
@@ -94,12 +97,14 @@ pub fn feed(matrix: &Matrix) -> Feed {
                 yanked: r.is_yanked(),
                 yanked_reason: r.yanked.clone(),
                 end_of_maintenance: l.map(|l| l.end_of_maintenance),
+                end_of_support: l.map(|l| l.end_of_maintenance),
                 end_of_basic_support: l.and_then(|l| l.end_of_basic_support),
                 default_python_version: r.python,
                 python_versions: r.pythons().collect(),
             },
             migrations: Migrations {
-                airflow_database: previous.is_none_or(|p| p.airflow != r.airflow),
+                airflow_database: previous
+                    .is_none_or(|p| matrix.migrates_database(&p.airflow, &r.airflow)),
             },
         };
         match r.version {

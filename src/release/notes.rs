@@ -188,7 +188,10 @@ impl Notes {
             );
         }
         for Yanked { version, reason } in &self.yanked {
-            let _ = writeln!(md, "> **Warning:** Runtime {version} was yanked: {reason}\n");
+            let _ = writeln!(
+                md,
+                "> **Warning:** Runtime {version} was yanked: {reason}\n"
+            );
         }
         let _ = writeln!(md, "## Airflow\n");
         if self.airflow_from == self.airflow_to {
