@@ -321,12 +321,14 @@ pub(super) fn parse(text: &str, name: &Path) -> Result<Matrix, MatrixErrors> {
         {
             c.push(&span.span(), format!("series {}: end of basic support {b} is before end of maintenance {m}; expected a date on or after it", key.get_ref()));
         }
-        if let Some(channel) = channel {
+        // A series whose channel does not parse is still recorded (the error is): its releases
+        // are then checked too, rather than each reported as having no series.
+        {
             series.insert(
                 series_key,
                 Series {
                     key: series_key,
-                    channel,
+                    channel: channel.unwrap_or(Channel::Stable),
                     python,
                     end_of_maintenance: eom,
                     end_of_basic_support: eobs,
