@@ -122,6 +122,8 @@ const CASES: &[(&str, &[&str], i32)] = &[
         1,
     ),
     ("cli_query_bad_version", &["query", "airflow", "5.0"], 2),
+    ("cli_lint_no_dockerfile", &["lint", "tests/data/broken"], 2),
+    ("cli_lint_stdin_twice", &["lint", "-", "-"], 2),
     (
         "cli_next_patch_of_airflow",
         &["next", "--airflow", "2.9.4"],

@@ -255,7 +255,7 @@ fn drift_check_and_rerun() {
     assert!(out.join("7.6.0/base/notes.txt").exists());
     assert!(
         fix.stderr
-            .contains("2 file(s) were not written by `runtime-kit generate`"),
+            .contains("2 files were not written by `runtime-kit generate`"),
         "{}",
         fix.stderr
     );

@@ -92,6 +92,16 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
         runner = runner.with_ca_bundle(CaBundle::new(bundle, args.log_dir.join("ca"))?);
     }
     runner.builder().check_settings(&runner.mounts())?;
+    if let Some(reason) = matrix
+        .release(&plan.version)
+        .and_then(|r| r.yanked.as_deref())
+    {
+        writeln!(
+            std::io::stderr(),
+            "note: Runtime {} was yanked: {reason}",
+            plan.version
+        )?;
+    }
 
     if args.dry_run {
         let mut out = std::io::stdout().lock();
@@ -117,12 +127,6 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
 
     let version = runner.builder().version()?;
     let mut err = std::io::stderr().lock();
-    if let Some(reason) = matrix
-        .release(&plan.version)
-        .and_then(|r| r.yanked.as_deref())
-    {
-        writeln!(err, "note: Runtime {} was yanked: {reason}", plan.version)?;
-    }
     writeln!(
         err,
         "building {} of Runtime {} with {version}",
@@ -224,11 +228,7 @@ impl Progress {
 }
 
 fn count(images: usize) -> String {
-    if images == 1 {
-        "1 image".into()
-    } else {
-        format!("{images} images")
-    }
+    super::count(images, "image", "images")
 }
 
 fn step_text(step: &Step) -> String {

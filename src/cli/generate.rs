@@ -86,8 +86,12 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
                 let more = unlocked.len().saturating_sub(shown.len());
                 writeln!(
                     err,
-                    "note: {} release/Python pair(s) have no lock, so their constraints.txt holds the release's own pins only: {}{} (make them with `runtime-kit lock --all --missing`)",
-                    unlocked.len(),
+                    "note: {} without a lock, so their constraints.txt holds the release's own pins only: {}{} (make them with `runtime-kit lock --all --missing`)",
+                    super::count(
+                        unlocked.len(),
+                        "release/Python pair",
+                        "release/Python pairs"
+                    ),
                     shown.join(", "),
                     if more > 0 {
                         format!(" and {more} more")
@@ -103,8 +107,10 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
             if unowned > 0 {
                 writeln!(
                     err,
-                    "{}: {unowned} file(s) were not written by `runtime-kit generate`, which never removes a file it did not write: delete them",
-                    args.out.display()
+                    "{}: {} not written by `runtime-kit generate`, which never removes a file it did not write: remove {} by hand",
+                    args.out.display(),
+                    super::count(unowned, "file was", "files were"),
+                    if unowned == 1 { "it" } else { "them" }
                 )?;
             }
             if args.check {
@@ -112,16 +118,17 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
                 if problems.is_empty() {
                     writeln!(
                         out,
-                        "{}: up to date ({} files, {} releases)",
+                        "{}: up to date ({}, {})",
                         args.out.display(),
-                        tree.len(),
-                        matrix.releases().len()
+                        super::count(tree.len(), "file", "files"),
+                        super::count(matrix.releases().len(), "release", "releases")
                     )?;
                 } else if differ > 0 {
                     writeln!(
                         err,
-                        "{}: {differ} file(s) differ from a fresh generation; run `runtime-kit generate`",
+                        "{}: {} from a fresh generation; run `runtime-kit generate`",
                         args.out.display(),
+                        super::count(differ, "file differs", "files differ"),
                     )?;
                 }
             } else {

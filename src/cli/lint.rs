@@ -45,8 +45,8 @@ pub struct Args {
     /// Require every FROM to be pinned by digest (enables RK103).
     #[arg(long)]
     require_digest: bool,
-    /// The name standard input is reported under (a path like `dockerfiles/5.0.6-base/Dockerfile`
-    /// also identifies the Runtime variant).
+    /// The name standard input is reported under (a path like `dockerfiles/5.0.6/base/Dockerfile`
+    /// also identifies the Runtime image, for the version-parity rules).
     #[arg(long, value_name = "NAME", default_value = "Dockerfile")]
     stdin_filename: PathBuf,
     /// Print what a rule checks and why, then exit.

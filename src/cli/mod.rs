@@ -165,6 +165,15 @@ pub fn print_json<T: serde::Serialize>(value: &T) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// `n` and the noun, singular or plural: `1 file`, `2 files`.
+pub fn count(n: usize, one: &str, many: &str) -> String {
+    if n == 1 {
+        format!("1 {one}")
+    } else {
+        format!("{n} {many}")
+    }
+}
+
 /// Success, exit code 0.
 pub fn ok() -> anyhow::Result<Outcome> {
     Ok(Outcome(ExitCode::SUCCESS))

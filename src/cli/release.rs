@@ -106,9 +106,9 @@ pub fn cut(args: CutArgs) -> anyhow::Result<Outcome> {
         let files = render::render_release(&templates, &cut.matrix, release, &args.root)?;
         writeln!(
             out,
-            "\nwould resolve {} lock(s) and write {} file(s) under {}",
-            release.pythons().count(),
-            files.len(),
+            "\nwould resolve {} and write {} under {}",
+            super::count(release.pythons().count(), "lock", "locks"),
+            super::count(files.len(), "file", "files"),
             out_dir.join(release.version.to_string()).display()
         )?;
         return ok();

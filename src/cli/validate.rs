@@ -33,10 +33,14 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
                 }))?,
                 Format::Table => writeln!(
                     std::io::stdout(),
-                    "{}: valid: {} releases in {series} series ({yanked} yanked, {} recorded policy exceptions)",
+                    "{}: valid: {} in {series} series ({yanked} yanked, {})",
                     m.path().display(),
-                    m.releases().len(),
-                    m.policy_exceptions().len()
+                    super::count(m.releases().len(), "release", "releases"),
+                    super::count(
+                        m.policy_exceptions().len(),
+                        "recorded policy exception",
+                        "recorded policy exceptions"
+                    )
                 )?,
             }
             ok()
@@ -58,7 +62,11 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
                     for e in errors.errors() {
                         writeln!(err, "{e}")?;
                     }
-                    writeln!(err, "{} problem(s) found", errors.errors().len())?;
+                    writeln!(
+                        err,
+                        "{} found",
+                        super::count(errors.errors().len(), "problem", "problems")
+                    )?;
                 }
             }
             failed()

@@ -50,11 +50,19 @@ pub fn is_dockerfile_name(name: &str) -> bool {
 /// The inputs named by `paths`: `-` is standard input (named `stdin_name`), a file is taken as
 /// it is, a directory is walked (sorted, hidden directories and `config.exclude` skipped,
 /// symbolic links to directories not followed). A path named on the command line is linted even
-/// where `config.exclude` covers it: exclusion is for what a walk finds.
+/// where `config.exclude` covers it: exclusion is for what a walk finds. A directory in which
+/// the walk finds no Dockerfile, and `-` given twice, are errors.
 pub fn discover(paths: &[PathBuf], stdin_name: &Path, config: &Config) -> io::Result<Vec<Input>> {
     let mut out = Vec::new();
+    let mut stdin = false;
     for p in paths {
         if p.as_os_str() == "-" {
+            if std::mem::replace(&mut stdin, true) {
+                return Err(io::Error::new(
+                    io::ErrorKind::InvalidInput,
+                    "`-` (standard input) is given twice; it can be read once",
+                ));
+            }
             out.push(Input::Stdin {
                 name: stdin_name.to_path_buf(),
             });
@@ -64,7 +72,19 @@ pub fn discover(paths: &[PathBuf], stdin_name: &Path, config: &Config) -> io::Re
             .map_err(|e| io::Error::new(e.kind(), format!("cannot read {}: {e}", p.display())))?;
         if meta.is_dir() {
             let excluding = !config.is_excluded(p);
+            let before = out.len();
             walk(p, config, excluding, &mut out)?;
+            // A directory without a Dockerfile is most likely a wrong path: linting nothing
+            // must not pass a CI job.
+            if out.len() == before {
+                return Err(io::Error::new(
+                    io::ErrorKind::NotFound,
+                    format!(
+                        "{}: no Dockerfile found (files named Dockerfile or *.Dockerfile, outside excluded paths)",
+                        p.display()
+                    ),
+                ));
+            }
         } else {
             out.push(Input::File(p.clone()));
         }

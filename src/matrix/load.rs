@@ -236,7 +236,7 @@ pub(super) fn parse(text: &str, name: &Path) -> Result<Matrix, MatrixErrors> {
         if is_index_url(s.get_ref()) {
             Some(s.get_ref().clone())
         } else {
-            c.push(&s.span(), format!("defaults.source {:?}: expected an http(s) URL of letters, digits and -._~/: only", s.get_ref()));
+            c.push(&s.span(), format!("defaults.source {:?}: expected an http(s) URL made of letters, digits and the characters -._~/:", s.get_ref()));
             None
         }
     });
@@ -253,7 +253,7 @@ pub(super) fn parse(text: &str, name: &Path) -> Result<Matrix, MatrixErrors> {
         if !is_index_url(url) {
             c.push(
                 &index.url.span(),
-                format!("index {name}: url {url:?} is not valid; expected an http(s) URL of letters, digits and -._~/: only"),
+                format!("index {name}: url {url:?} is not valid; expected an http(s) URL made of letters, digits and the characters -._~/:"),
             );
         }
         let packages = index
