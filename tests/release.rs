@@ -523,6 +523,10 @@ fn invalid_cuts_are_refused_and_change_nothing() {
             &["--airflow", "2.9.4", "--date", "2020-01-01"],
             "before 11.8.0's date",
         ),
+        (
+            &["--airflow", "2.9.3", "--package", "apache-airflow==2.9.4"],
+            "give its version with --airflow",
+        ),
     ];
     let (dir, matrix) = scratch();
     let before = std::fs::read_to_string(&matrix).unwrap();

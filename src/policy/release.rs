@@ -107,12 +107,21 @@ pub fn required_bump(prev: &Release, change: &Change<'_>) -> Requirement {
                     "minor: {name} {version} is a new package, a functional change that needs a minor release"
                 ),
             ),
-            Some(old) if (old.part(0), old.part(1)) != (version.part(0), version.part(1)) => raise(
-                Bump::Minor,
-                format!(
-                    "minor: {name} {old} -> {version} is a new minor version of a package, which needs a minor release"
-                ),
-            ),
+            Some(old) if (old.part(0), old.part(1)) != (version.part(0), version.part(1)) => {
+                let what = if *version < old {
+                    "moves a package back to an older minor version"
+                } else if old.part(0) != version.part(0) {
+                    "is a new major version of a package"
+                } else {
+                    "is a new minor version of a package"
+                };
+                raise(
+                    Bump::Minor,
+                    format!(
+                        "minor: {name} {old} -> {version} {what}, a functional change that needs a minor release"
+                    ),
+                )
+            }
             Some(_) => {}
         }
     }

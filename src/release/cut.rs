@@ -106,6 +106,9 @@ pub enum CutError {
         /// Its current pin.
         version: PackageVersion,
     },
+    /// `--package apache-airflow==...`: Airflow is the release's `--airflow`.
+    #[error("apache-airflow is not a package pin of a release; give its version with --airflow")]
+    AirflowPin,
     /// The same package twice.
     #[error("{0} is given twice")]
     Duplicate(PackageName),
@@ -184,6 +187,11 @@ pub fn cut(matrix: &Matrix, request: &CutRequest) -> Result<Cut, CutError> {
     for pin in request.packages.iter().chain(&request.new_packages) {
         if !seen.insert(&pin.name) {
             return Err(CutError::Duplicate(pin.name.clone()));
+        }
+    }
+    for pin in request.packages.iter().chain(&request.new_packages) {
+        if pin.name.as_str() == "apache-airflow" {
+            return Err(CutError::AirflowPin);
         }
     }
     for pin in &request.packages {
