@@ -406,6 +406,38 @@ mod tests {
         assert_eq!(own_pragma("runtime-kit: ignore=RK1"), None);
     }
 
+    /// A here-document the shell runs is the script every RUN rule reads, whatever form opens
+    /// it; one fed to another program is not shell.
+    #[test]
+    fn heredoc_scripts_are_linted_in_every_form() {
+        let linter = Linter::default();
+        let forms = [
+            "RUN <<EOF",
+            "RUN <<'EOF'",
+            "RUN <<\"EOF\"",
+            "RUN <<-EOF",
+            "RUN <<EOF sh",
+            "RUN <<EOF bash -e",
+            "RUN bash <<EOF",
+            "RUN --mount=type=cache,target=/root/.cache <<EOF",
+            "ONBUILD RUN <<EOF",
+            "run <<EOF",
+        ];
+        for form in forms {
+            let text = format!("FROM debian:11\n{form}\nsudo true\nEOF\nUSER 1\n");
+            let r = linter.lint_file(Path::new("Dockerfile"), text.as_bytes());
+            let at: Vec<(&str, usize)> = r
+                .findings
+                .iter()
+                .map(|f| (f.rule.0, f.region.start.line))
+                .collect();
+            assert!(at.contains(&("RK130", 3)), "{form}: {at:?}");
+        }
+        let python = "FROM debian:11\nRUN python3 <<EOF\nsudo = 1\nEOF\nUSER 1\n";
+        let r = linter.lint_file(Path::new("Dockerfile"), python.as_bytes());
+        assert!(r.findings.iter().all(|f| f.rule.0 != "RK130"), "{:?}", r.findings);
+    }
+
     #[test]
     fn never_panics_on_odd_input() {
         let linter = Linter::default();

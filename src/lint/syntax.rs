@@ -519,9 +519,16 @@ impl Cx<'_> {
             }
             pd::Command::Shell(text) => {
                 self.grow(&text.span);
+                // parse-dockerfile starts a command that opens with a here-document after its
+                // `<<` (`RUN <<EOF` reads as `EOF`): keep the `<<`, so the command reads as written.
+                let before = &self.source.text()[..text.span.start.min(self.source.text().len())];
+                let marker = ["<<-", "<<"]
+                    .iter()
+                    .find(|m| before.ends_with(*m))
+                    .map_or(0, |m| m.len());
                 Command::Shell(Joined::new(
                     self.source.text(),
-                    text.span.clone(),
+                    text.span.start - marker..text.span.end,
                     self.escape,
                 ))
             }
