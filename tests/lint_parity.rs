@@ -168,6 +168,69 @@ fn hand_edits_are_caught() {
             &[("celery==3.7.2", "celery==3.7.3")],
             &["RK213"],
         ),
+        (
+            "base image of another Python",
+            SLIM,
+            &[("python:3.10-slim-bullseye", "python:3.12-slim-bullseye")],
+            &["RK216"],
+        ),
+        (
+            "base image of another Debian release",
+            BASE,
+            &[("python:3.9-slim-bullseye", "python:3.9-slim-bookworm")],
+            &["RK216"],
+        ),
+        (
+            "onbuild image on a base from another repository",
+            ONBUILD,
+            &[(
+                "quay.io/astronomer/astro-runtime:5.0.6-base",
+                "docker.io/evil/whatever:5.0.6-base",
+            )],
+            &["RK216"],
+        ),
+        (
+            "image version label edited",
+            BASE,
+            &[("image.version=\"5.0.6\"", "image.version=\"4.0.0\"")],
+            &["RK217"],
+        ),
+        (
+            "runtime version env edited",
+            BASE,
+            &[("RUNTIME_VERSION=5.0.6", "RUNTIME_VERSION=5.0.1")],
+            &["RK217"],
+        ),
+        (
+            "variant label of the onbuild image says base",
+            ONBUILD,
+            &[("variant=\"onbuild\"", "variant=\"base-ish\"")],
+            &["RK217"],
+        ),
+        (
+            "airflow installed without the lock",
+            BASE,
+            &[(" --constraint /usr/local/share/runtime/constraints.txt", "")],
+            &["RK218"],
+        ),
+        (
+            "onbuild image without the requirements steps",
+            ONBUILD,
+            &[
+                ("ONBUILD COPY requirements.txt .\n", ""),
+                (
+                    "ONBUILD RUN pip install --no-cache-dir -r requirements.txt\n",
+                    "",
+                ),
+            ],
+            &["RK202"],
+        ),
+        (
+            "onbuild image whose triggers end as root",
+            ONBUILD,
+            &[("ONBUILD USER 50000\n", "")],
+            &["RK202"],
+        ),
     ];
     for (what, rel, edits, want) in cases {
         let dir = tempfile::tempdir().unwrap();

@@ -435,7 +435,11 @@ mod tests {
         }
         let python = "FROM debian:11\nRUN python3 <<EOF\nsudo = 1\nEOF\nUSER 1\n";
         let r = linter.lint_file(Path::new("Dockerfile"), python.as_bytes());
-        assert!(r.findings.iter().all(|f| f.rule.0 != "RK130"), "{:?}", r.findings);
+        assert!(
+            r.findings.iter().all(|f| f.rule.0 != "RK130"),
+            "{:?}",
+            r.findings
+        );
     }
 
     #[test]

@@ -187,6 +187,12 @@ pub const PACKAGE_PIN: RuleId = RuleId("RK213");
 pub const PACKAGE_MISSING: RuleId = RuleId("RK214");
 /// A package not in the matrix is installed.
 pub const PACKAGE_EXTRA: RuleId = RuleId("RK215");
+/// The base image (Python, Debian, digest, repository) differs from the matrix.
+pub const BASE_IMAGE_MISMATCH: RuleId = RuleId("RK216");
+/// A version label or ENV differs from the matrix.
+pub const METADATA_MISMATCH: RuleId = RuleId("RK217");
+/// Airflow installed without the release's constraints.
+pub const CONSTRAINTS_MISSING: RuleId = RuleId("RK218");
 
 /// Every rule, by id.
 pub static RULES: &[Rule] = &[
@@ -411,8 +417,8 @@ pub static RULES: &[Rule] = &[
         RK202,
         "onbuild-missing",
         Error,
-        "The ONBUILD variant has no ONBUILD instruction",
-        "The default Runtime image (tag without `-base`) installs a user's project through ONBUILD steps: `packages.txt` with apt-get, `requirements.txt` with pip, then the project copied as the astro user. Without them `FROM runtime:<version>` silently ignores the project."
+        "The ONBUILD variant lacks the ONBUILD steps a project needs",
+        "The default Runtime image (tag without `-base`) installs a user's project through ONBUILD steps: `packages.txt` with apt-get, `requirements.txt` with pip, then the project copied as the astro user. Without them `FROM runtime:<version>` silently ignores the project. With a matrix, the steps are checked one by one (`COPY packages.txt`, `COPY requirements.txt`, `RUN pip install -r requirements.txt`), and a last `ONBUILD USER root` is reported: the project's image would run as root."
     ),
     rule!(
         RK203,
@@ -467,6 +473,30 @@ pub static RULES: &[Rule] = &[
         Error,
         "A package not in the matrix is installed",
         "A `pip install` of the image installs a package that the release's entry in `runtime-matrix.toml` does not list (for this variant). Add it to the matrix, or remove it, then regenerate.",
+        matrix = true
+    ),
+    rule!(
+        RK216,
+        "base-image-mismatch",
+        Error,
+        "The image is built on another base than the matrix says",
+        "A `-base` image starts from the official Python image of the release's Python and Debian release (`python:3.10-slim-bullseye` for `11.8.0-python-3.10-base`), pinned by digest when `[base-images]` of `runtime-matrix.toml` has one; the default (ONBUILD) image starts from the same release's `-base` image in the matrix's repository. The base is read from the FROM image or the default of the build argument it uses (`ARG BASE_IMAGE=...`), so a builder can still override it with `--build-arg`. Another Python or Debian release ships different system libraries under this tag.",
+        matrix = true
+    ),
+    rule!(
+        RK217,
+        "runtime-metadata-mismatch",
+        Error,
+        "A version label or variable differs from the matrix",
+        "Besides the Runtime and Airflow labels, a generated Dockerfile records its release in `org.opencontainers.image.version`, its variant in `io.astronomer.docker.runtime.variant` (`base` or `onbuild`) and, in a `-base` image, `ENV ASTRONOMER_RUNTIME_VERSION` (the Airflow UI shows it). Each must equal what the matrix gives for this image.",
+        matrix = true
+    ),
+    rule!(
+        RK218,
+        "airflow-without-constraints",
+        Error,
+        "Airflow is installed without the release's constraints file",
+        "The `pip install` of `apache-airflow` in a `-base` image must pass `--constraint` with the release's lock (`/usr/local/share/runtime/constraints.txt`, copied from `locks/`): without it, pip resolves Airflow's dependencies to today's versions, and an old Airflow breaks on new libraries.",
         matrix = true
     ),
 ];

@@ -18,9 +18,10 @@ use super::general::{global_args, resolve_args, split_image};
 use super::{Ctx, run_script, stages};
 use crate::lint::rules::*;
 use crate::lint::shell::ShellWord;
-use crate::lint::syntax::{Args, Instruction, Kind, Pair};
+use crate::lint::syntax::{Args, FileSource, Instruction, Kind, Pair};
 use crate::matrix::{Matrix, Release};
 use crate::model::{ImageTag, PackageName, RuntimeVersion, Variant};
+use crate::render::ImageContext;
 
 /// The label naming the Runtime version.
 pub const RUNTIME_LABEL: &str = "io.astronomer.docker.runtime.version";
@@ -269,6 +270,200 @@ pub(crate) fn check(ctx: &mut Ctx<'_>, path: &Path, matrix: Option<&Matrix>) {
         }
     }
     pins(ctx, release, &id, final_from);
+    let expected = ImageContext::new(matrix, release, id.variant);
+    base_image(ctx, final_from, &expected);
+    metadata(ctx, &expected, id.variant);
+    if id.variant.base {
+        constraints(ctx, &expected);
+    } else {
+        onbuild_steps(ctx, &onbuilds, final_from);
+    }
+}
+
+/// RK216: the base image, resolved through the build argument's default, is the one the
+/// generator writes: the release's Python and Debian (and digest) for a `-base` image, the
+/// matrix's repository for the ONBUILD image (whose tag RK203 checks).
+fn base_image(ctx: &mut Ctx<'_>, from: &Instruction, expected: &ImageContext) {
+    let Args::From { image, .. } = &from.args else {
+        return;
+    };
+    let Some(resolved) = resolve_args(&image.value, &global_args(ctx)) else {
+        return;
+    };
+    let (found, want) = if expected.variant == "base" {
+        (resolved.as_str(), expected.base_image.as_str())
+    } else {
+        (
+            split_image(&resolved).0,
+            split_image(&expected.base_image).0,
+        )
+    };
+    if found != want {
+        let message = if expected.variant == "base" {
+            format!(
+                "the image is built on {resolved}, but {} is Python {} on Debian {}: expected {want}",
+                expected.tag, expected.python, expected.debian
+            )
+        } else {
+            format!(
+                "the image is built on {resolved}, expected the base image in the matrix's repository {want}"
+            )
+        };
+        ctx.report(BASE_IMAGE_MISMATCH, from, image.span.clone(), message);
+    }
+}
+
+/// RK217: the version and variant labels and the version ENV equal the matrix.
+fn metadata(ctx: &mut Ctx<'_>, expected: &ImageContext, variant: Variant) {
+    let Some(last) = stages(ctx.df).pop() else {
+        return;
+    };
+    let wanted: [(Kind, &str, &str); 3] = [
+        (
+            Kind::Label,
+            "org.opencontainers.image.version",
+            &expected.version,
+        ),
+        (
+            Kind::Label,
+            "io.astronomer.docker.runtime.variant",
+            expected.variant,
+        ),
+        (Kind::Env, "ASTRONOMER_RUNTIME_VERSION", &expected.version),
+    ];
+    for (kind, key, want) in wanted {
+        let found = last
+            .body
+            .iter()
+            .filter(|i| i.kind == kind)
+            .flat_map(|i| i.pairs().iter().map(move |p| (i, p)))
+            .rfind(|(_, p)| p.key == key);
+        match found {
+            Some((i, p)) if p.value.as_deref() != Some(want) => ctx.report(
+                METADATA_MISMATCH,
+                i,
+                p.value_span.clone(),
+                format!(
+                    "{key}={} but {} expects {key}={want}",
+                    p.value.as_deref().unwrap_or(""),
+                    expected.tag
+                ),
+            ),
+            // The ONBUILD image inherits the version ENV from its base image.
+            None if kind == Kind::Label || variant.base => ctx.report_instr(
+                METADATA_MISMATCH,
+                last.from,
+                format!("no {key}={want} for {}", expected.tag),
+            ),
+            _ => {}
+        }
+    }
+}
+
+/// RK218: the pip install that installs Airflow passes the release's constraints file.
+fn constraints(ctx: &mut Ctx<'_>, expected: &ImageContext) {
+    let df = ctx.df;
+    for instr in df.instructions.iter().filter(|i| i.kind == Kind::Run) {
+        let Some(script) = run_script(instr) else {
+            continue;
+        };
+        for c in script.script.commands.iter().filter(|c| c.is_pip_install()) {
+            let words: Vec<&str> = c.arg_texts().collect();
+            let installs_airflow = words
+                .iter()
+                .any(|w| w.starts_with("apache-airflow==") || *w == "apache-airflow");
+            if !installs_airflow {
+                continue;
+            }
+            let path = expected.constraints_path;
+            let constrained = words
+                .windows(2)
+                .any(|w| matches!(w[0], "-c" | "--constraint") && w[1] == path)
+                || words.iter().any(|w| {
+                    w.strip_prefix("--constraint=")
+                        .or_else(|| w.strip_prefix("-c"))
+                        .is_some_and(|v| v == path)
+                });
+            if !constrained {
+                ctx.report_instr(
+                    CONSTRAINTS_MISSING,
+                    instr,
+                    format!(
+                        "apache-airflow is installed without --constraint {path}: its dependencies would resolve to today's versions instead of {}'s lock",
+                        expected.version
+                    ),
+                );
+            }
+        }
+    }
+}
+
+/// RK202, for an ONBUILD image that has triggers: the ones a user's project relies on are there,
+/// and the last `ONBUILD USER` does not leave the project's image running as root.
+fn onbuild_steps(ctx: &mut Ctx<'_>, onbuilds: &[&Instruction], final_from: &Instruction) {
+    if onbuilds.is_empty() {
+        return; // reported above
+    }
+    let triggers: Vec<(&Instruction, &Instruction)> = onbuilds
+        .iter()
+        .filter_map(|&o| match &o.args {
+            Args::Onbuild(i) => Some((o, i.as_ref())),
+            _ => None,
+        })
+        .collect();
+    let copies = |name: &str| {
+        triggers.iter().any(|(_, i)| {
+            i.kind == Kind::Copy
+                && matches!(&i.args, Args::Files { sources, .. }
+                    if sources.iter().any(|s| matches!(s, FileSource::Path(w) if w.value == name)))
+        })
+    };
+    let installs_requirements = triggers.iter().any(|(_, i)| {
+        run_script(i).is_some_and(|s| {
+            s.script.commands.iter().any(|c| {
+                c.is_pip_install()
+                    && c.args.windows(2).any(|w| {
+                        matches!(w[0].text.as_str(), "-r" | "--requirement")
+                            && w[1].text == "requirements.txt"
+                    })
+            })
+        })
+    });
+    let mut missing = Vec::new();
+    if !copies("packages.txt") {
+        missing.push("COPY packages.txt");
+    }
+    if !copies("requirements.txt") {
+        missing.push("COPY requirements.txt");
+    }
+    if !installs_requirements {
+        missing.push("RUN pip install -r requirements.txt");
+    }
+    if !missing.is_empty() {
+        ctx.report_instr(
+            ONBUILD_MISSING,
+            final_from,
+            format!(
+                "the ONBUILD variant has no ONBUILD {}, so a user's project is not installed as documented",
+                missing.join(", no ONBUILD ")
+            ),
+        );
+    }
+    let last_user = triggers.iter().rev().find(|(_, i)| i.kind == Kind::User);
+    if let Some((o, i)) = last_user {
+        let user = match &i.args {
+            Args::Text(w) => w.value.as_str(),
+            _ => "",
+        };
+        let name = user.split(':').next().unwrap_or("").trim();
+        if name == "root" || name == "0" {
+            ctx.report_instr(
+                ONBUILD_MISSING,
+                o,
+                "the last ONBUILD USER is root, so a project built on this image runs as root; end the triggers with ONBUILD USER 50000",
+            );
+        }
+    }
 }
 
 fn same_version(text: &str, want: &pep440_rs::Version) -> bool {
