@@ -189,8 +189,6 @@ impl BuildPlan {
             .tag_prefix
             .clone()
             .unwrap_or_else(|| matrix.defaults().repository.clone());
-        // The repository must make valid references with the tags (lowercase, no spaces).
-        check_reference(&format!("{prefix}:{}", release.version))?;
         let variants = selected_variants(release, options)?;
         if options.base_image.is_some() && options.variants == VariantFilter::Onbuild {
             return Err(BuildError::base_image_without_base());
