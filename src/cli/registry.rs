@@ -82,8 +82,9 @@ struct RepoArgs {
     #[command(flatten)]
     matrix: MatrixArg,
     /// The repository, HOST/PATH (default: `repository` of the matrix's [defaults]).
+    // Parsed after clap: clap's own error would repeat a password someone put in the value.
     #[arg(long, value_name = "HOST/REPO")]
-    repo: Option<Repository>,
+    repo: Option<String>,
     #[command(flatten)]
     connect: ConnectArgs,
     /// Output format.
@@ -169,8 +170,8 @@ impl Progress for Bar {
 }
 
 async fn connect(common: &RepoArgs, matrix: &Matrix) -> anyhow::Result<RegistryClient> {
-    let repo = match &common.repo {
-        Some(r) => r.clone(),
+    let repo: Repository = match &common.repo {
+        Some(r) => r.parse()?,
         None => matrix.defaults().repository.parse().with_context(|| {
             "the matrix's [defaults] repository is not HOST/PATH; pass --repo".to_string()
         })?,

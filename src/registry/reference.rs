@@ -15,6 +15,9 @@ use super::RegistryError;
 /// assert_eq!((r.host(), r.path()), ("127.0.0.1:5000", "astro/runtime"));
 /// assert!(r.is_loopback());
 /// assert!("runtime".parse::<Repository>().is_err());
+/// // Credentials in the name are refused without being repeated.
+/// let e = "alice:s3cret@127.0.0.1:5000/runtime".parse::<Repository>().unwrap_err();
+/// assert!(!e.to_string().contains("s3cret"));
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Repository {
@@ -61,6 +64,17 @@ impl FromStr for Repository {
     type Err = RegistryError;
 
     fn from_str(s: &str) -> Result<Self, RegistryError> {
+        // Credentials written into the repository (`user:password@host/...`) are never echoed.
+        let host_part = s.split('/').next().unwrap_or(s);
+        if let Some((_, rest)) = s.split_once('@')
+            && host_part.contains('@')
+        {
+            return Err(RegistryError::invalid_repository(
+                &format!("***@{rest}"),
+                EXPECTED,
+                "it holds credentials; pass them in RUNTIME_KIT_REGISTRY_USERNAME and RUNTIME_KIT_REGISTRY_PASSWORD or a Docker config.json, never in --repo",
+            ));
+        }
         let err = |why: &str| RegistryError::invalid_repository(s, EXPECTED, why);
         let (host, path) = s
             .split_once('/')
