@@ -123,7 +123,6 @@ const CASES: &[(&str, &[&str], i32)] = &[
     ),
     ("cli_query_bad_version", &["query", "airflow", "5.0"], 2),
     ("cli_lint_no_dockerfile", &["lint", "tests/data/broken"], 2),
-
     ("cli_lint_stdin_twice", &["lint", "-", "-"], 2),
     (
         "cli_next_patch_of_airflow",
@@ -180,10 +179,18 @@ fn cli_snapshots() {
 fn credentials_in_the_repository_are_not_echoed() {
     for cmd in [&["registry", "verify"][..], &["registry", "promote"][..]] {
         let mut args = cmd.to_vec();
-        args.extend(["--repo", "alice:S3cr3t-P4ss@127.0.0.1:5000/runtime", "5.0.13"]);
+        args.extend([
+            "--repo",
+            "alice:S3cr3t-P4ss@127.0.0.1:5000/runtime",
+            "5.0.13",
+        ]);
         let out = run(&args);
         assert_eq!(out.code, 2, "{}", out.transcript());
-        assert!(out.stderr.contains("it holds credentials"), "{}", out.stderr);
+        assert!(
+            out.stderr.contains("it holds credentials"),
+            "{}",
+            out.stderr
+        );
         assert!(
             !out.stdout.contains("S3cr3t") && !out.stderr.contains("S3cr3t"),
             "{}",

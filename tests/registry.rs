@@ -320,6 +320,39 @@ async fn a_missing_tag_and_a_wrong_label() {
     assert_eq!(pusher.snapshot(REPO_PATH).await, before);
 }
 
+/// Promote never moves a floating tag onto an image that `verify` would flag for its labels.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn promote_refuses_a_target_with_wrong_labels() {
+    let registry = Registry::start();
+    let f = fixture();
+    let pusher = registry.pusher();
+    pusher
+        .push_all(
+            REPO_PATH,
+            f.images(&[], Some(("6.0.0-python-3.10-slim", "2.4.1"))),
+        )
+        .await;
+    let before = pusher.snapshot(REPO_PATH).await;
+    let run = cli(&[
+        "registry",
+        "promote",
+        "--matrix",
+        f.matrix(),
+        "--repo",
+        &registry.repo(),
+        "--apply",
+    ]);
+    assert_eq!(run.code, 2, "{}", run.transcript());
+    assert!(
+        run.stderr.contains("carry labels other than the matrix's")
+            && run.stderr.contains("6.0.0-python-3.10-slim: label io.astronomer.docker.airflow.version is \"2.4.1\", expected \"2.4.0\"")
+            && run.stderr.contains("Nothing was changed"),
+        "{}",
+        run.transcript()
+    );
+    assert_eq!(pusher.snapshot(REPO_PATH).await, before);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn stale_floating_tag_then_promote_then_verify_clean() {
     let registry = Registry::start();

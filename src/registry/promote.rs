@@ -4,8 +4,9 @@
 //! Safety, in order:
 //!
 //! 1. [`plan`] only reads. It fetches, for every alias, the manifest of its target and the
-//!    manifest it points at now. If any target is missing, it fails naming them all, before
-//!    anything is written.
+//!    manifest it points at now, and the labels of every target an alias would move to. If any
+//!    target is missing, or carries labels other than the matrix's, it fails naming them all,
+//!    before anything is written.
 //! 2. [`apply`] writes one alias at a time, new aliases first, then aliases that move. If a write
 //!    fails, every alias it already moved is put back on the manifest it had (kept from step 1),
 //!    so existing aliases are never left half-moved. New aliases that were created before the
@@ -155,11 +156,52 @@ pub async fn plan(
         }
     }
     creates.extend(moves);
+    check_targets(client, plan, &creates, progress).await?;
     Ok(Promotion {
         repository: client.repository().clone(),
         moves: creates,
         in_place,
     })
+}
+
+/// Refuses a promotion onto an image whose labels are not the matrix's (what `registry verify`
+/// would report for that tag): a floating tag must never move to a wrong image. Reads each
+/// target's configuration once; writes nothing.
+async fn check_targets(
+    client: &RegistryClient,
+    plan: &TagPlan,
+    moves: &[AliasMove],
+    progress: &dyn Progress,
+) -> Result<(), RegistryError> {
+    let targets: BTreeSet<&ImageTag> = moves.iter().map(|m| &m.target).collect();
+    progress.start("checking labels", targets.len() as u64);
+    let infos: Vec<(&ImageTag, Option<super::ImageInfo>)> = futures::stream::iter(targets)
+        .map(|t| async move {
+            let info = client.image(&t.to_string()).await?;
+            progress.advance(1);
+            Ok::<_, RegistryError>((t, info))
+        })
+        .buffer_unordered(client.options().jobs)
+        .try_collect()
+        .await?;
+    progress.finish();
+    let mut findings = Vec::new();
+    for (tag, info) in &infos {
+        let (Some(release), Some(info)) = (plan.release(&tag.version), info) else {
+            continue; // a target that vanished since it was read fails on its write
+        };
+        super::verify::check_labels(&mut findings, release, tag, info);
+    }
+    if findings.is_empty() {
+        return Ok(());
+    }
+    let mut listed: Vec<String> = findings.iter().map(ToString::to_string).collect();
+    listed.sort();
+    Err(RegistryError::message(format!(
+        "cannot promote: {} of the images the floating tags must point at carry labels other than the matrix's:\n  {}\nNothing was changed; push the right images first (`registry verify` lists them).",
+        listed.len(),
+        listed.join("\n  ")
+    )))
 }
 
 /// Writes the moves of `promotion`, one at a time. On a failed write, the aliases already moved

@@ -318,7 +318,7 @@ pub async fn verify(
     })
 }
 
-fn check_labels(
+pub(crate) fn check_labels(
     findings: &mut Vec<Finding>,
     release: &ReleaseTags,
     tag: &ImageTag,
