@@ -16,7 +16,8 @@ use super::{Outcome, failed, ok, print_json};
 /// Exit status: 0 no finding at or above the failure threshold, 1 findings, 2 usage or I/O error.
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// Dockerfiles, or directories searched recursively for `Dockerfile` and `*.Dockerfile`;
+    /// Dockerfiles, or directories searched recursively for `Dockerfile`, `*.Dockerfile`,
+    /// `Containerfile` and `*.Containerfile`;
     /// `-` reads standard input.
     #[arg(value_name = "PATH", required_unless_present_any = ["explain", "list_rules"])]
     paths: Vec<PathBuf>,
@@ -129,12 +130,13 @@ fn load_config(args: &Args) -> anyhow::Result<Config> {
         };
     }
     for key in &args.ignore {
-        let Some(rule) = rules::lookup(key) else {
+        let named: Vec<_> = rules::lookup_all(key).collect();
+        if named.is_empty() {
             bail!(
-                "--ignore {key}: unknown rule; expected a rule id like RK113, a rule name or a mapped hadolint id (see --list-rules)"
+                "--ignore {key}: unknown rule; expected a rule id like RK113, a rule name, a mapped hadolint id or BuildKit check (see --list-rules)"
             );
-        };
-        config.ignore.insert(rule.id);
+        }
+        config.ignore.extend(named.iter().map(|r| r.id));
     }
     if args.require_digest {
         config.enable.insert(rules::FROM_WITHOUT_DIGEST);
@@ -158,12 +160,23 @@ fn load_matrix(args: &Args, config: &Config) -> anyhow::Result<Option<Matrix>> {
 }
 
 fn explain(key: &str, config: &Config) -> anyhow::Result<Outcome> {
-    let Some(r) = rules::lookup(key) else {
+    let named: Vec<_> = rules::lookup_all(key).collect();
+    if named.is_empty() {
         bail!(
-            "unknown rule {key:?}; expected a rule id like RK113, a rule name or a mapped hadolint id (see --list-rules)"
+            "unknown rule {key:?}; expected a rule id like RK113, a rule name, a mapped hadolint id or BuildKit check (see --list-rules)"
         );
-    };
+    }
     let mut out = io::stdout().lock();
+    for (n, r) in named.into_iter().enumerate() {
+        if n > 0 {
+            writeln!(out)?;
+        }
+        explain_one(&mut out, r, config)?;
+    }
+    ok()
+}
+
+fn explain_one(out: &mut impl Write, r: &rules::Rule, config: &Config) -> anyhow::Result<()> {
     writeln!(out, "{} {} ({})", r.id, r.name, config.severity_of(r.id))?;
     writeln!(out, "{}", r.summary)?;
     let mut also = Vec::new();
@@ -186,7 +199,7 @@ fn explain(key: &str, config: &Config) -> anyhow::Result<Outcome> {
     for line in wrap(r.explanation, 100) {
         writeln!(out, "{line}")?;
     }
-    ok()
+    Ok(())
 }
 
 fn list_rules(config: &Config, format: LintFormat) -> anyhow::Result<Outcome> {

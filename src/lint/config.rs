@@ -139,7 +139,9 @@ impl Config {
                 None
             } else {
                 Some(severity(t).map_err(|mut e| {
-                    e.message = e.message.replace("or \"style\"", ", \"style\" or \"none\"");
+                    e.message = e
+                        .message
+                        .replace(" or \"style\"", ", \"style\" or \"none\"");
                     e
                 })?)
             };

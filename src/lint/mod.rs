@@ -287,10 +287,12 @@ impl Ignores {
                         })
                     });
                 for id in ids {
-                    match rules::lookup(&id) {
-                        Some(r) => {
+                    let named: Vec<&Rule> = rules::lookup_all(&id).collect();
+                    match named.first() {
+                        Some(_) => {
                             if let Some(i) = next {
-                                out.by_line.entry(i.start_line).or_default().insert(r.id);
+                                let at = out.by_line.entry(i.start_line).or_default();
+                                at.extend(named.iter().map(|r| r.id));
                             }
                         }
                         None if config.is_enabled(rules::UNKNOWN_RULE_IN_IGNORE) => {
@@ -440,6 +442,36 @@ mod tests {
             "{:?}",
             r.findings
         );
+    }
+
+    /// Triggers BuildKit refuses are syntax errors at the trigger; a BuildKit check name that
+    /// covers two rules names both.
+    #[test]
+    fn refused_onbuild_triggers_and_buildkit_names() {
+        let linter = Linter::default();
+        for (text, message) in [
+            (
+                "FROM a:1\nONBUILD FROM b:1\n",
+                "FROM isn't allowed as an ONBUILD trigger",
+            ),
+            (
+                "FROM a:1\nonbuild maintainer me\n",
+                "MAINTAINER isn't allowed as an ONBUILD trigger",
+            ),
+        ] {
+            let r = linter.lint_file(Path::new("Dockerfile"), text.as_bytes());
+            assert_eq!(r.findings.len(), 1, "{text}: {:?}", r.findings);
+            let f = &r.findings[0];
+            assert_eq!(
+                (f.rule.0, f.region.start.line, f.region.start.column),
+                ("RK001", 2, 9)
+            );
+            assert!(f.message.contains(message), "{}", f.message);
+        }
+        let ids: Vec<&str> = rules::lookup_all("multipleinstructionsdisallowed")
+            .map(|r| r.id.0)
+            .collect();
+        assert_eq!(ids, ["RK145", "RK146"]);
     }
 
     #[test]

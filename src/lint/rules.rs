@@ -506,8 +506,8 @@ pub fn rule(id: RuleId) -> &'static Rule {
     RULES.iter().find(|r| r.id == id).unwrap_or(&RULES[0])
 }
 
-/// Finds a rule by id (`RK113`), name (`apt-get-unpinned`) or hadolint id (`DL3008`),
-/// ignoring ASCII case.
+/// Finds a rule by id (`RK113`), name (`apt-get-unpinned`), hadolint id (`DL3008`) or BuildKit
+/// check name (`MultipleInstructionsDisallowed`), ignoring ASCII case.
 ///
 /// ```
 /// use runtime_kit::lint::rules::lookup;
@@ -516,11 +516,18 @@ pub fn rule(id: RuleId) -> &'static Rule {
 /// assert!(lookup("RK999").is_none());
 /// ```
 pub fn lookup(key: &str) -> Option<&'static Rule> {
+    lookup_all(key).next()
+}
+
+/// Every rule `key` names, as [`lookup`] reads it: one, except for a BuildKit check that covers
+/// several rules (`MultipleInstructionsDisallowed`: RK145 and RK146).
+pub fn lookup_all(key: &str) -> impl Iterator<Item = &'static Rule> + '_ {
     let key = key.trim();
-    RULES.iter().find(|r| {
+    RULES.iter().filter(move |r| {
         r.id.0.eq_ignore_ascii_case(key)
             || r.name.eq_ignore_ascii_case(key)
             || r.hadolint.is_some_and(|h| h.eq_ignore_ascii_case(key))
+            || r.buildkit.is_some_and(|b| b.eq_ignore_ascii_case(key))
     })
 }
 

@@ -366,6 +366,20 @@ impl Dockerfile {
                 attach(source, i, &site.docs);
             }
         }
+        // BuildKit refuses these triggers when it reads the file (parse-dockerfile does not).
+        for i in &instructions {
+            if let Args::Onbuild(inner) = &i.args
+                && matches!(inner.kind, Kind::From | Kind::Maintainer)
+            {
+                return Err(SyntaxError {
+                    position: source.position(inner.keyword.start),
+                    message: format!(
+                        "{} isn't allowed as an ONBUILD trigger",
+                        inner.kind.as_str()
+                    ),
+                });
+            }
+        }
         let comments = comments(source, &instructions);
         Ok(Dockerfile {
             instructions,

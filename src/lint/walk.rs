@@ -1,5 +1,5 @@
 //! Which files to lint: named files, directories walked recursively for `Dockerfile` and
-//! `*.Dockerfile`, and standard input.
+//! `*.Dockerfile` (and buildah's `Containerfile`, `*.Containerfile`), and standard input.
 
 use std::io::{self, Read};
 use std::path::{Path, PathBuf};
@@ -42,9 +42,15 @@ impl Input {
     }
 }
 
-/// Whether a file name is a Dockerfile's: `Dockerfile` or `*.Dockerfile`.
+/// Whether a file name is a Dockerfile's: `Dockerfile`, `*.Dockerfile`, or buildah's
+/// `Containerfile` and `*.Containerfile`.
 pub fn is_dockerfile_name(name: &str) -> bool {
-    name == "Dockerfile" || (name.ends_with(".Dockerfile") && name.len() > ".Dockerfile".len())
+    ["Dockerfile", "Containerfile"].iter().any(|base| {
+        name == *base
+            || name
+                .strip_suffix(base)
+                .is_some_and(|stem| stem.len() > 1 && stem.ends_with('.'))
+    })
 }
 
 /// The inputs named by `paths`: `-` is standard input (named `stdin_name`), a file is taken as
@@ -80,7 +86,7 @@ pub fn discover(paths: &[PathBuf], stdin_name: &Path, config: &Config) -> io::Re
                 return Err(io::Error::new(
                     io::ErrorKind::NotFound,
                     format!(
-                        "{}: no Dockerfile found (files named Dockerfile or *.Dockerfile, outside excluded paths)",
+                        "{}: no Dockerfile found (files named Dockerfile, *.Dockerfile, Containerfile or *.Containerfile, outside excluded paths)",
                         p.display()
                     ),
                 ));
@@ -156,10 +162,22 @@ mod tests {
 
     #[test]
     fn dockerfile_names() {
-        for yes in ["Dockerfile", "base.Dockerfile"] {
+        for yes in [
+            "Dockerfile",
+            "base.Dockerfile",
+            "Containerfile",
+            "dev.Containerfile",
+        ] {
             assert!(is_dockerfile_name(yes), "{yes}");
         }
-        for no in [".Dockerfile", "Dockerfile.bak", "dockerfile", "README.md"] {
+        for no in [
+            ".Dockerfile",
+            "Dockerfile.bak",
+            "dockerfile",
+            "README.md",
+            ".Containerfile",
+            "xContainerfile",
+        ] {
             assert!(!is_dockerfile_name(no), "{no}");
         }
     }
