@@ -1218,3 +1218,50 @@ fn registry_errors_before_any_request() {
         );
     }
 }
+
+/// A host that answers plain HTTP where HTTPS is required (any host but loopback without
+/// `--insecure`) is named as such, not as a corrupt TLS message.
+#[test]
+fn plain_http_where_https_is_required() {
+    use std::io::{Read, Write};
+    // This machine's address on its network: the one a datagram to a TEST-NET host leaves from
+    // (nothing is sent).
+    let local = std::net::UdpSocket::bind("0.0.0.0:0")
+        .and_then(|s| s.connect("192.0.2.254:9").map(|()| s))
+        .and_then(|s| s.local_addr())
+        .map(|a| a.ip())
+        .ok()
+        .filter(|ip| !ip.is_loopback() && !ip.is_unspecified());
+    let Some(ip) = local else {
+        eprintln!("SKIPPED: this machine has no non-loopback address to serve plain HTTP on");
+        return;
+    };
+    let listener = std::net::TcpListener::bind((ip, 0)).unwrap();
+    let addr = listener.local_addr().unwrap();
+    std::thread::spawn(move || {
+        for stream in listener.incoming().flatten().take(8) {
+            let mut stream = stream;
+            let mut buf = [0u8; 1024];
+            let _ = stream.read(&mut buf);
+            let _ = stream.write_all(b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n");
+        }
+    });
+    let f = fixture();
+    let run = cli(&[
+        "registry",
+        "verify",
+        "--matrix",
+        f.matrix(),
+        "--repo",
+        &format!("{addr}/runtime"),
+        "--retries",
+        "0",
+    ]);
+    assert_eq!(run.code, 2, "{}", run.transcript());
+    assert!(
+        run.stderr.contains("answered in plain HTTP, not HTTPS")
+            && run.stderr.contains("--insecure"),
+        "{}",
+        run.transcript()
+    );
+}

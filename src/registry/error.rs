@@ -33,6 +33,10 @@ pub(crate) enum Kind {
         why: String,
     },
     #[error(
+        "the registry {registry} answered in plain HTTP, not HTTPS, while {what}; pass --insecure to use plain HTTP with it (credentials and images then cross the network unencrypted)"
+    )]
+    PlainHttp { registry: String, what: String },
+    #[error(
         "TLS with the registry {registry} failed while {what}: {why} (pass --ca-cert FILE to trust a private certificate authority)"
     )]
     Tls {
@@ -256,6 +260,10 @@ impl RegistryError {
             });
         }
         let lower = why.to_ascii_lowercase();
+        // rustls reading a plain-HTTP answer as a TLS record: the host is there, without TLS.
+        if lower.contains("invalidcontenttype") || lower.contains("corrupt message") {
+            return RegistryError::new(Kind::PlainHttp { registry, what });
+        }
         if lower.contains("certificate") || lower.contains("tls") || lower.contains("handshake") {
             RegistryError::new(Kind::Tls {
                 registry,
