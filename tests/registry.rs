@@ -207,7 +207,7 @@ async fn all_present_and_correct() {
     assert_eq!(run.code, 0, "{}", run.transcript());
     assert!(
         run.stdout
-            .contains("1 releases, 2 exact tags and 2 floating tags checked"),
+            .contains("1 release, 2 exact tags and 2 floating tags checked"),
         "{}",
         run.transcript()
     );
@@ -262,7 +262,7 @@ async fn a_missing_tag_and_a_wrong_label() {
     assert_eq!(
         lines[..3],
         [
-            "error: missing: 5.0.1-base: missing (an image of 5.0.1)",
+            "error: missing: 5.0.1-base: not in the registry (an image of 5.0.1)",
             "error: label-mismatch: 6.0.0-python-3.10-slim: label io.astronomer.docker.airflow.version is \"2.4.1\", expected \"2.4.0\"",
             "error: alias-missing: 5.0-base: missing floating tag (should point at 5.0.1-base)",
         ],

@@ -216,16 +216,20 @@ fn print_report(report: &VerifyReport, deny_unknown: bool) -> anyhow::Result<()>
     let unknown = report.findings.len() - mismatches;
     writeln!(
         out,
-        "{}: {} releases, {} exact tags and {} floating tags checked ({} tags in the registry): {}",
+        "{}: {}, {} and {} checked ({} in the registry): {}",
         report.repository,
-        report.releases,
-        report.exact_tags,
-        report.aliases,
-        report.registry_tags,
+        super::count(report.releases, "release", "releases"),
+        super::count(report.exact_tags, "exact tag", "exact tags"),
+        super::count(report.aliases, "floating tag", "floating tags"),
+        super::count(report.registry_tags, "tag", "tags"),
         match (mismatches, unknown) {
             (0, 0) => "all as planned".to_string(),
-            (m, 0) => format!("{m} mismatches"),
-            (m, u) => format!("{m} mismatches, {u} tags not in the matrix"),
+            (m, 0) => super::count(m, "mismatch", "mismatches"),
+            (m, u) => format!(
+                "{}, {} not in the matrix",
+                super::count(m, "mismatch", "mismatches"),
+                super::count(u, "tag", "tags")
+            ),
         }
     )?;
     Ok(())

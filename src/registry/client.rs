@@ -121,7 +121,19 @@ impl RegistryClient {
                 "jobs and page size must be at least 1",
             ));
         }
-        let (transport, anonymous_status) = probe(&repo, &credentials, &options).await?;
+        // The first contact is retried like every request: a registry still starting up, or a
+        // network blip, is not a verdict.
+        let mut attempt = 0;
+        let (transport, anonymous_status) = loop {
+            match probe(&repo, &credentials, &options).await {
+                Ok(found) => break found,
+                Err(e) if e.is_transient() && attempt < options.retries => {
+                    tokio::time::sleep(Duration::from_millis(100 << attempt.min(5))).await;
+                    attempt += 1;
+                }
+                Err(e) => return Err(e),
+            }
+        };
         let config = ClientConfig {
             protocol: match transport {
                 Transport::Https => ClientProtocol::Https,

@@ -114,7 +114,7 @@ impl fmt::Display for Finding {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Finding::Missing { tag, release } => {
-                write!(f, "{tag}: missing (an image of {release})")
+                write!(f, "{tag}: not in the registry (an image of {release})")
             }
             Finding::LabelMismatch {
                 tag,
