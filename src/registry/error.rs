@@ -168,7 +168,7 @@ impl RegistryError {
                 what: what.clone(),
                 credentials: cx.credentials.clone(),
                 hint: if cx.anonymous {
-                    "; it needs credentials: set RUNTIME_KIT_REGISTRY_USERNAME and RUNTIME_KIT_REGISTRY_PASSWORD, or log in with docker login"
+                    "; it needs credentials: set RUNTIME_KIT_REGISTRY_USERNAME and RUNTIME_KIT_REGISTRY_PASSWORD, or give it an \"auths\" entry in the Docker config.json (`docker login` without a credential helper writes one; credsStore and credHelpers are not read)"
                 } else {
                     ""
                 },
