@@ -34,7 +34,7 @@ pub struct Args {
     /// The uv executable (default: $RUNTIME_KIT_UV, .venv/bin/uv, then uv on PATH).
     #[arg(long)]
     uv: Option<PathBuf>,
-    /// Repository root holding locks/ (default: the current directory).
+    /// Repository root holding locks/.
     #[arg(long, default_value = ".")]
     root: PathBuf,
 }
