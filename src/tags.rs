@@ -2,7 +2,7 @@
 //! alias must point.
 //!
 //! A release publishes one *exact* tag per image variant ([`Release::tags`]): `5.0.6`,
-//! `5.0.6-base`, `9.1.0-python-3.10`, `11.2.0-python-3.11-slim-base`. On top of those, users pull
+//! `5.0.6-base`, `9.1.0-python-3.10`, `11.2.0-python-3.10-slim-base`. On top of those, users pull
 //! *floating* aliases that follow a series:
 //!
 //! - **major** `M<suffix>` (semantic versions only): the newest *eligible* release of major `M`

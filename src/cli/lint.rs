@@ -17,8 +17,8 @@ use super::{Outcome, failed, ok, print_json};
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// Dockerfiles, or directories searched recursively for `Dockerfile`, `*.Dockerfile`,
-    /// `Containerfile` and `*.Containerfile`;
-    /// `-` reads standard input.
+    /// `Containerfile` and `*.Containerfile`; `-` reads standard input. At least one, unless
+    /// --explain or --list-rules is given.
     #[arg(value_name = "PATH", required_unless_present_any = ["explain", "list_rules"])]
     paths: Vec<PathBuf>,
     /// Output format.

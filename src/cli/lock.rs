@@ -16,7 +16,7 @@ use super::{MatrixArg, Outcome, ok};
 pub struct Args {
     #[command(flatten)]
     matrix: MatrixArg,
-    /// Releases to lock.
+    /// Releases to lock (at least one, or --all).
     #[arg(required_unless_present = "all")]
     versions: Vec<RuntimeVersion>,
     /// Lock every release.

@@ -45,7 +45,7 @@ pub struct ConnectArgs {
     /// Longest wait for one request.
     #[arg(long, value_name = "SECONDS", default_value_t = 30.0)]
     timeout: f64,
-    /// Retries of a request that failed transiently (unreachable, timed out, HTTP 5xx).
+    /// Retries of a request that failed transiently (unreachable, timed out, HTTP 5xx or 429).
     #[arg(long, value_name = "N", default_value_t = 2)]
     retries: u32,
     /// Requests in flight at once.

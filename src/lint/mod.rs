@@ -118,7 +118,7 @@ impl Report {
         let mut notes = Vec::new();
         if skipped > 0 {
             notes.push(format!(
-                "{skipped} Runtime Dockerfile{} linted without a release matrix: the version-parity rules (RK210-RK215) did not run; pass --matrix runtime-matrix.toml",
+                "{skipped} Runtime Dockerfile{} linted without a release matrix: the version-parity rules (RK202's step checks, RK210-RK218) did not run; pass --matrix runtime-matrix.toml",
                 if skipped == 1 { "" } else { "s" }
             ));
         }
