@@ -336,6 +336,53 @@ fn failed_write_leaves_previous_tree_intact() {
     assert_eq!(left.len(), 1, "nothing but the blocking file: {left:?}");
 }
 
+/// The entrypoint makes the Local executor the default once the environment configures a
+/// database that can run it, and leaves a bare container (SQLite) and an explicit executor alone.
+#[test]
+fn entrypoint_defaults_to_the_local_executor() {
+    let tree = tree();
+    let dir = tempfile::tempdir().unwrap();
+    let script = dir.path().join("entrypoint.sh");
+    std::fs::write(&script, file(&tree, "5.0.13-base", "entrypoint.sh")).unwrap();
+    let executor = |env: &[(&str, &str)]| {
+        let mut cmd = std::process::Command::new("bash");
+        cmd.arg(&script)
+            .arg("printenv")
+            .arg("AIRFLOW__CORE__EXECUTOR");
+        for key in [
+            "AIRFLOW__CORE__EXECUTOR",
+            "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN",
+            "AIRFLOW__CORE__SQL_ALCHEMY_CONN",
+        ] {
+            cmd.env_remove(key);
+        }
+        cmd.envs(env.iter().copied());
+        let out = cmd.output().unwrap();
+        String::from_utf8(out.stdout).unwrap().trim().to_string()
+    };
+    let postgres = "postgresql://airflow:airflow@postgres/airflow";
+    assert_eq!(executor(&[]), "");
+    assert_eq!(
+        executor(&[("AIRFLOW__DATABASE__SQL_ALCHEMY_CONN", "sqlite:////tmp/a.db")]),
+        ""
+    );
+    assert_eq!(
+        executor(&[("AIRFLOW__DATABASE__SQL_ALCHEMY_CONN", postgres)]),
+        "LocalExecutor"
+    );
+    assert_eq!(
+        executor(&[("AIRFLOW__CORE__SQL_ALCHEMY_CONN", postgres)]),
+        "LocalExecutor"
+    );
+    assert_eq!(
+        executor(&[
+            ("AIRFLOW__DATABASE__SQL_ALCHEMY_CONN", postgres),
+            ("AIRFLOW__CORE__EXECUTOR", "CeleryExecutor")
+        ]),
+        "CeleryExecutor"
+    );
+}
+
 /// A committed lock must hold the release's own pins: a hand edit (or a lock of another entry)
 /// stops the render with the lock's path and what differs, before anything is written.
 #[test]

@@ -6,6 +6,17 @@ if [ "$#" -eq 0 ]; then
   set -- airflow --help
 fi
 
+# The Local executor is the default, as in a local environment, once the environment configures
+# a database that can run it; on Airflow's default SQLite only the sequential executor runs, so
+# a bare container (airflow version, dags list) keeps Airflow's own default. A deployment that
+# sets AIRFLOW__CORE__EXECUTOR (Celery on the managed service) is left alone.
+if [ -z "${AIRFLOW__CORE__EXECUTOR:-}" ]; then
+  case "${AIRFLOW__DATABASE__SQL_ALCHEMY_CONN:-${AIRFLOW__CORE__SQL_ALCHEMY_CONN:-}}" in
+    "" | sqlite*) ;;
+    *) export AIRFLOW__CORE__EXECUTOR=LocalExecutor ;;
+  esac
+fi
+
 # `docker run IMAGE scheduler` runs `airflow scheduler`.
 case "$1" in
   api-server|celery|cheat-sheet|config|connections|dag-processor|dags|db|info|jobs|kerberos|plugins|pools|providers|roles|rotate-fernet-key|scheduler|standalone|sync-perm|tasks|triggerer|users|variables|version|webserver)
