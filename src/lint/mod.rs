@@ -180,6 +180,12 @@ impl Linter {
             source: &source,
             df: &df,
             config: &self.config,
+            runtime_repository: self
+                .matrix
+                .as_ref()
+                .map_or(crate::matrix::DEFAULT_REPOSITORY, |m| {
+                    m.defaults().repository.as_str()
+                }),
             findings: Vec::new(),
             parity_skipped: false,
         };
@@ -472,6 +478,27 @@ mod tests {
             .map(|r| r.id.0)
             .collect();
         assert_eq!(ids, ["RK145", "RK146"]);
+    }
+
+    /// A project built on a Runtime image runs as its unprivileged user: no USER needed.
+    #[test]
+    fn a_project_on_a_runtime_image_needs_no_user() {
+        let linter = Linter::default();
+        let ids = |text: &str| -> Vec<&'static str> {
+            linter
+                .lint_file(Path::new("Dockerfile"), text.as_bytes())
+                .findings
+                .iter()
+                .map(|f| f.rule.0)
+                .collect()
+        };
+        assert!(!ids("FROM quay.io/astronomer/astro-runtime:5.0.13\n").contains(&"RK144"));
+        assert!(
+            !ids("FROM quay.io/astronomer/astro-runtime:9.1.0-base\nCOPY dags dags\n")
+                .contains(&"RK144")
+        );
+        assert!(ids("FROM python:3.11-slim-bullseye\n").contains(&"RK144"));
+        assert!(ids("FROM quay.io/other/astro-runtime:5.0.13\n").contains(&"RK144"));
     }
 
     #[test]

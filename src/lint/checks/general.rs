@@ -308,7 +308,12 @@ fn users(ctx: &mut Ctx<'_>) {
         let image = last.image();
         let inherited = sets_user.get(image).copied().unwrap_or(false);
         let has_user = last.body.iter().any(|i| i.kind == Kind::User);
-        if !has_user && !inherited && !image.contains('$') && !image.eq_ignore_ascii_case("scratch")
+        let runtime = split_image(image).0 == ctx.runtime_repository;
+        if !has_user
+            && !inherited
+            && !runtime
+            && !image.contains('$')
+            && !image.eq_ignore_ascii_case("scratch")
         {
             ctx.report_instr(
                 NO_USER,
