@@ -315,7 +315,7 @@ fn without_a_matrix_parity_is_skipped_with_a_note() {
     assert_eq!(out.code, 0, "{}", out.transcript());
     assert!(
         out.stderr.contains(
-            "without a release matrix: the version-parity rules (RK210-RK215) did not run"
+            "without a release matrix: the version-parity rules (RK202's step checks, RK210-RK218) did not run"
         ),
         "{}",
         out.stderr
