@@ -30,15 +30,15 @@ use crate::model::Digest;
 ///            ["python:3.10-slim-bullseye", "python:3.11-slim-bullseye"]);
 /// ```
 pub fn base_images(matrix: &Matrix) -> Vec<String> {
-    let set: BTreeSet<String> = matrix
+    // In version order (3.8 before 3.10), not text order.
+    let set: BTreeSet<_> = matrix
         .releases()
         .iter()
-        .flat_map(|r| {
-            r.pythons()
-                .map(move |p| format!("python:{p}-slim-{}", r.debian))
-        })
+        .flat_map(|r| r.pythons().map(move |p| (r.debian, p)))
         .collect();
-    set.into_iter().collect()
+    set.into_iter()
+        .map(|(debian, p)| format!("python:{p}-slim-{debian}"))
+        .collect()
 }
 
 /// Where an image reference such as `python:3.9-slim-bullseye` lives: its repository (Docker
@@ -111,7 +111,6 @@ pub async fn resolve(
             });
         }
     }
-    pins.sort_by(|a, b| a.image.cmp(&b.image));
     Ok(pins)
 }
 
