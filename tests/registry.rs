@@ -1116,7 +1116,7 @@ async fn pin_base_writes_digests_keeping_the_file() {
     assert_eq!(run.code, 0, "{}", run.transcript());
     let text = std::fs::read_to_string(&f.matrix_path).unwrap();
     let expected_table = format!(
-        "\n# Base images pinned by digest (written by `runtime-kit pin-base`).\n[base-images]\n\"python:3.10-slim-bullseye\" = \"{d310}\"\n\"python:3.11-slim-bullseye\" = \"{d311}\"\n\"python:3.9-slim-bullseye\" = \"{d39}\"\n"
+        "\n# Base images pinned by digest (written by `runtime-kit pin-base`).\n[base-images]\n\"python:3.9-slim-bullseye\" = \"{d39}\"\n\"python:3.10-slim-bullseye\" = \"{d310}\"\n\"python:3.11-slim-bullseye\" = \"{d311}\"\n"
     );
     // Inserted before the first release; every other byte is unchanged.
     assert_eq!(
