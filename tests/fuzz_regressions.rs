@@ -94,3 +94,40 @@ fn refusal_marks_a_cut_input_only() {
     let e = exactly.parse::<RuntimeVersion>().unwrap_err().to_string();
     assert!(!e.contains('…'), "{e}");
 }
+
+/// fuzz target `lint`: a file starting with two byte-order marks made parse-dockerfile drop the
+/// second and place every instruction three bytes early, inside the mark; a finding on the FROM
+/// then sliced text off a character boundary and panicked. It is a syntax error at 1:1 now.
+#[test]
+fn two_byte_order_marks_are_a_syntax_error() {
+    use runtime_kit::lint::{Config, Linter, RULES};
+    use runtime_kit::matrix::Matrix;
+    let matrix =
+        Matrix::load(env!("CARGO_MANIFEST_DIR").to_string() + "/runtime-matrix.toml").unwrap();
+    let config = Config {
+        enable: RULES.iter().map(|r| r.id).collect(),
+        ..Config::default()
+    };
+    let linter = Linter::new(config).with_matrix(matrix);
+    // The fuzzer's input, as found.
+    let input = b"\xef\xbb\xbf\xef\xbb\xbf\rFROM d.ebi-c\"]\nRUN if [n a b; do echo \"$f\" | tr; [\"{^c$VERSIOBN}\" > /v";
+    for path in ["Dockerfile", "dockerfiles/5.0.13/base/Dockerfile"] {
+        let report = linter.lint_file(std::path::Path::new(path), input);
+        let ids: Vec<(&str, usize, usize)> = report
+            .findings
+            .iter()
+            .map(|f| (f.rule.0, f.region.start.line, f.region.start.column))
+            .collect();
+        assert_eq!(ids, [("RK001", 1, 1)], "{path}");
+    }
+    // One mark is fine.
+    let one = linter.lint_file(
+        std::path::Path::new("Dockerfile"),
+        b"\xef\xbb\xbfFROM a:1\nUSER 1\n",
+    );
+    assert!(
+        one.findings.iter().all(|f| f.rule.0 != "RK001"),
+        "{:?}",
+        one.findings
+    );
+}

@@ -337,6 +337,15 @@ impl Dockerfile {
     /// Parses the text of `source`.
     pub fn parse(source: &Source) -> Result<Dockerfile, SyntaxError> {
         let text = source.text();
+        // `Source` has dropped the byte-order mark. parse-dockerfile drops one more, and would
+        // then place every instruction three bytes early; BuildKit, which drops one only, reads
+        // a second one as part of the first instruction and refuses it.
+        if text.starts_with('\u{feff}') {
+            return Err(SyntaxError {
+                position: Position { line: 1, column: 1 },
+                message: "a second byte-order mark (U+FEFF) starts the file; expected an instruction or a comment".into(),
+            });
+        }
         let escape = escape_directive(text);
         // parse-dockerfile does not panic on any input we have found (tests/lint_corpus.rs fuzzes
         // it); a panic would still become a syntax error rather than abort a CI run.
