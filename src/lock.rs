@@ -54,9 +54,8 @@ pub struct LockPlan {
     pub airflow: String,
     /// The Python resolved for.
     pub python: PythonVersion,
-    /// Requirements passed to the resolver (`name==version` lines, Airflow first).
-    pub requirements: Vec<String>,
-    /// The same requirements, typed: what every lock of the plan must pin.
+    /// What the resolver is asked for and every lock of the plan must pin: Airflow first, then
+    /// each public pin of the release.
     pub pins: Vec<(PackageName, PackageVersion)>,
     /// Pins left out because only a vendor index serves them: (package, index name).
     pub vendor: Vec<(PackageName, String)>,
@@ -93,18 +92,21 @@ impl LockPlan {
                 pins.push((name.clone(), version.clone()));
             }
         }
-        let requirements = pins.iter().map(|(n, v)| format!("{n}=={v}")).collect();
         LockPlan {
             version: release.version.clone(),
             airflow: release.airflow.to_string(),
             python,
-            requirements,
             pins,
             vendor,
             exclude_newer: release.date.checked_add(1.day()).unwrap_or(release.date),
             date: release.date,
             packages_known: release.packages_known,
         }
+    }
+
+    /// The requirements passed to the resolver: `name==version` lines, Airflow first.
+    pub fn requirements(&self) -> Vec<String> {
+        self.pins.iter().map(|(n, v)| format!("{n}=={v}")).collect()
     }
 
     /// The pins of the plan that the lock `text` does not hold at their version: an empty list
@@ -305,7 +307,7 @@ impl Resolver {
                 uv: self.to_string(),
                 source,
             })?;
-        let input = plan.requirements.join("\n") + "\n";
+        let input = plan.requirements().join("\n") + "\n";
         if let Some(mut stdin) = child.stdin.take() {
             stdin
                 .write_all(input.as_bytes())

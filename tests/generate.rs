@@ -3,7 +3,6 @@
 
 mod common;
 
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use runtime_kit::matrix::Matrix;
@@ -165,31 +164,6 @@ fn every_dockerfile_parses_and_pins_the_matrix() {
     assert!(checked > 500, "{checked}");
 }
 
-fn snapshot_dir(dir: &Path) -> BTreeMap<PathBuf, (Vec<u8>, u32, std::time::SystemTime)> {
-    use std::os::unix::fs::PermissionsExt;
-    let mut out = BTreeMap::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for e in std::fs::read_dir(&d).unwrap() {
-            let e = e.unwrap();
-            let meta = e.metadata().unwrap();
-            if meta.is_dir() {
-                stack.push(e.path());
-            } else {
-                out.insert(
-                    e.path().strip_prefix(dir).unwrap().to_path_buf(),
-                    (
-                        std::fs::read(e.path()).unwrap(),
-                        meta.permissions().mode(),
-                        meta.modified().unwrap(),
-                    ),
-                );
-            }
-        }
-    }
-    out
-}
-
 /// The drift check lists missing, stale, extra and unowned files and never writes; generate
 /// fixes drift, removes only what it owns and is byte-identical on rerun.
 #[test]
@@ -201,12 +175,12 @@ fn drift_check_and_rerun() {
     assert_eq!(first.code, 0, "{}", first.transcript());
     let clean = common::run(&["generate", "--check", "--out", outs]);
     assert_eq!(clean.code, 0, "{}", clean.transcript());
-    let before = snapshot_dir(&out);
+    let before = common::snapshot_dir(&out);
     // Rerun: nothing changes, not even a modification time.
     let again = common::run(&["generate", "--out", outs, "--format", "json"]);
     let report: serde_json::Value = serde_json::from_str(&again.stdout).unwrap();
     assert_eq!(report["changes"].as_array().unwrap().len(), 0);
-    assert_eq!(snapshot_dir(&out), before);
+    assert_eq!(common::snapshot_dir(&out), before);
 
     // Drift of every kind.
     let stale = out.join("5.0.13/base/Dockerfile");
@@ -230,10 +204,14 @@ fn drift_check_and_rerun() {
     )
     .unwrap();
 
-    let drifted = snapshot_dir(&out);
+    let drifted = common::snapshot_dir(&out);
     let check = common::run(&["generate", "--check", "--out", outs]);
     assert_eq!(check.code, 1);
-    assert_eq!(snapshot_dir(&out), drifted, "--check wrote something");
+    assert_eq!(
+        common::snapshot_dir(&out),
+        drifted,
+        "--check wrote something"
+    );
     let listed = check.stdout.replace(outs, "OUT");
     snap!("generate_check_drift", listed);
 
@@ -309,7 +287,7 @@ fn failed_write_leaves_previous_tree_intact() {
         &common::root(),
     )
     .unwrap();
-    let before = snapshot_dir(&out);
+    let before = common::snapshot_dir(&out);
     let mut n = 0;
     let err = changed
         .write_with(&out, &mut |_| {
@@ -322,7 +300,11 @@ fn failed_write_leaves_previous_tree_intact() {
         })
         .unwrap_err();
     assert!(err.to_string().contains("disk full (injected)"), "{err}");
-    assert_eq!(snapshot_dir(&out), before, "the previous tree changed");
+    assert_eq!(
+        common::snapshot_dir(&out),
+        before,
+        "the previous tree changed"
+    );
     // A real I/O error: a file where a context directory must go.
     let blocked = tmp.path().join("blocked");
     std::fs::create_dir_all(&blocked).unwrap();
@@ -610,7 +592,7 @@ fn read_only_tree() {
     // Drift: one stale Dockerfile, one missing file.
     std::fs::write(out.join("5.0.13/base/Dockerfile"), "FROM scratch\n").unwrap();
     std::fs::remove_file(out.join("4.2.9/onbuild/Dockerfile")).unwrap();
-    let before = snapshot_dir(&out);
+    let before = common::snapshot_dir(&out);
     let check = run_read_only(&out, &["generate", "--check", "--out", outs]).unwrap();
     assert_eq!(check.code, 1, "{}", check.transcript());
     assert!(
@@ -619,7 +601,7 @@ fn read_only_tree() {
         "{}",
         check.transcript()
     );
-    assert_eq!(snapshot_dir(&out), before);
+    assert_eq!(common::snapshot_dir(&out), before);
 
     let write = run_read_only(&out, &["generate", "--out", outs]).unwrap();
     assert_eq!(write.code, 2, "{}", write.transcript());
@@ -629,7 +611,7 @@ fn read_only_tree() {
         write.transcript()
     );
     assert_eq!(
-        snapshot_dir(&out),
+        common::snapshot_dir(&out),
         before,
         "a failed generate changed the tree"
     );
@@ -678,7 +660,7 @@ fn concurrent_runs_do_not_interleave() {
         // Every Dockerfile carries the header of the same run.
         let mut headers = std::collections::BTreeSet::new();
         let mut dockerfiles = 0;
-        for (path, _) in snapshot_dir(&out) {
+        for (path, _) in common::snapshot_dir(&out) {
             if path.file_name().is_some_and(|n| n == "Dockerfile") {
                 dockerfiles += 1;
                 let text = std::fs::read_to_string(out.join(&path)).unwrap();

@@ -375,7 +375,7 @@ fn a_failed_cut_changes_nothing() {
         .unwrap()
         .write(&out_dir)
         .unwrap();
-    let tree_before = files_under(&out_dir);
+    let tree_before = contents_under(&out_dir);
     let request = cut::CutRequest {
         airflow: "2.9.4".parse().unwrap(),
         packages: vec![],
@@ -390,37 +390,26 @@ fn a_failed_cut_changes_nothing() {
     let lock = root.path().join("locks/11.9.0/python-3.11.txt");
     let pins =
         runtime_kit::lock::LockPlan::new(&new.matrix, new.release(), "3.11".parse().unwrap())
-            .requirements
+            .requirements()
             .join("\n");
     let err = cut::write(&new, &old, &templates, root.path(), &[(lock.clone(), pins)]).unwrap_err();
     assert!(err.to_string().contains("runtime-matrix.toml"), "{err}");
     assert!(!lock.exists(), "the new lock was left behind");
     assert!(!root.path().join("locks/11.9.0").exists());
     assert_eq!(
-        files_under(&out_dir),
+        contents_under(&out_dir),
         tree_before,
         "the tree was not put back"
     );
 }
 
-/// Every file under `dir` and its contents.
-fn files_under(dir: &Path) -> std::collections::BTreeMap<PathBuf, Vec<u8>> {
-    let mut out = std::collections::BTreeMap::new();
-    let mut todo = vec![dir.to_path_buf()];
-    while let Some(d) = todo.pop() {
-        for e in std::fs::read_dir(&d).unwrap() {
-            let p = e.unwrap().path();
-            if p.is_dir() {
-                todo.push(p);
-            } else {
-                out.insert(
-                    p.strip_prefix(dir).unwrap().to_path_buf(),
-                    std::fs::read(&p).unwrap(),
-                );
-            }
-        }
-    }
-    out
+/// Every file under `dir` and its contents (not its times: an undo may rewrite a file with the
+/// same bytes).
+fn contents_under(dir: &Path) -> std::collections::BTreeMap<PathBuf, Vec<u8>> {
+    common::snapshot_dir(dir)
+        .into_iter()
+        .map(|(path, (bytes, _, _))| (path, bytes))
+        .collect()
 }
 
 /// A matrix kept with CRLF line endings (and a BOM) keeps them through `cut` and `yank`: the new

@@ -63,3 +63,31 @@ macro_rules! snap {
         settings.bind(|| insta::assert_snapshot!($name, $value));
     }};
 }
+
+/// Every file under `dir` (relative path) with its contents, mode and modification time.
+pub fn snapshot_dir(
+    dir: &Path,
+) -> std::collections::BTreeMap<PathBuf, (Vec<u8>, u32, std::time::SystemTime)> {
+    use std::os::unix::fs::PermissionsExt;
+    let mut out = std::collections::BTreeMap::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap() {
+            let e = e.unwrap();
+            let meta = e.metadata().unwrap();
+            if meta.is_dir() {
+                stack.push(e.path());
+            } else {
+                out.insert(
+                    e.path().strip_prefix(dir).unwrap().to_path_buf(),
+                    (
+                        std::fs::read(e.path()).unwrap(),
+                        meta.permissions().mode(),
+                        meta.modified().unwrap(),
+                    ),
+                );
+            }
+        }
+    }
+    out
+}
