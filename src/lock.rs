@@ -59,21 +59,27 @@ pub struct LockPlan {
     pub pins: Vec<(PackageName, PackageVersion)>,
     /// Pins left out because only a vendor index serves them: (package, index name).
     pub vendor: Vec<(PackageName, String)>,
-    /// Resolution ignores uploads after this day (the day after the release date).
+    /// Resolution ignores uploads from this day on (the day after the release date, or after the
+    /// day of the earliest trace of a release whose date is unknown).
     pub exclude_newer: jiff::civil::Date,
-    /// The release date.
-    pub date: jiff::civil::Date,
+    /// The release date, or `None` where the record lacks it.
+    pub date: Option<jiff::civil::Date>,
+    /// The day resolution is as of: the release date, or the day of its earliest trace.
+    pub as_of: jiff::civil::Date,
     /// Whether the release's package set is known.
     pub packages_known: bool,
 }
 
 impl LockPlan {
     /// The plan for `release` on `python`: Airflow and every public pin of the standard and
-    /// slim sets.
-    pub fn new(matrix: &Matrix, release: &Release, python: PythonVersion) -> LockPlan {
+    /// slim sets. `None` for a release that cannot be locked: its Airflow version is not in the
+    /// record, or neither its date nor a day it existed by is.
+    pub fn new(matrix: &Matrix, release: &Release, python: PythonVersion) -> Option<LockPlan> {
+        let airflow = release.airflow.as_ref()?;
+        let as_of = release.known_by()?;
         let mut pins: Vec<(PackageName, PackageVersion)> = vec![(
             "apache-airflow".parse().expect("a valid package name"),
-            release.airflow.as_package_version().clone(),
+            airflow.as_package_version().clone(),
         )];
         let mut vendor = Vec::new();
         let mut seen = std::collections::BTreeSet::new();
@@ -92,16 +98,17 @@ impl LockPlan {
                 pins.push((name.clone(), version.clone()));
             }
         }
-        LockPlan {
+        Some(LockPlan {
             version: release.version.clone(),
-            airflow: release.airflow.to_string(),
+            airflow: airflow.to_string(),
             python,
             pins,
             vendor,
-            exclude_newer: release.date.checked_add(1.day()).unwrap_or(release.date),
+            exclude_newer: as_of.checked_add(1.day()).unwrap_or(as_of),
             date: release.date,
+            as_of,
             packages_known: release.packages_known,
-        }
+        })
     }
 
     /// The requirements passed to the resolver: `name==version` lines, Airflow first.
@@ -140,10 +147,17 @@ impl LockPlan {
 
     /// The header written above the resolved pins.
     pub fn header(&self, uv_version: &str) -> String {
+        let when = match self.date {
+            Some(d) => format!("released {d}"),
+            None => format!(
+                "release date not in the record; the release existed by {}",
+                self.as_of
+            ),
+        };
         let mut h = format!(
             "# runtime-kit lock: Runtime {} (Airflow {}), Python {}.\n\
-             # Resolved by {uv_version} for {PLATFORM} from uploads before {} (released {}).\n",
-            self.version, self.airflow, self.python, self.exclude_newer, self.date
+             # Resolved by {uv_version} for {PLATFORM} from uploads before {} ({when}).\n",
+            self.version, self.airflow, self.python, self.exclude_newer
         );
         if !self.packages_known {
             h.push_str("# The release's package set is not in the public record: Airflow only.\n");

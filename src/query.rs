@@ -7,18 +7,30 @@ use crate::matrix::{Matrix, Release};
 use crate::model::{AirflowVersion, RuntimeVersion, SeriesKey, VersionSpec};
 use crate::policy::lifecycle::{self, Status};
 
-/// The Airflow version Runtime `version` carries.
+/// The Airflow version Runtime `version` carries: `None` when `version` is not a release of the
+/// matrix, or the public record lacks its Airflow version ([`Release::airflow`]).
 pub fn airflow_of<'m>(matrix: &'m Matrix, version: &RuntimeVersion) -> Option<&'m AirflowVersion> {
-    matrix.release(version).map(|r| &r.airflow)
+    matrix.release(version).and_then(|r| r.airflow.as_ref())
 }
 
-/// Every release whose Airflow version is in `spec`, ascending.
+/// Every release whose Airflow version is in `spec`, ascending (releases whose Airflow version
+/// the record lacks are not among them).
 pub fn runtimes_for<'m>(matrix: &'m Matrix, spec: &VersionSpec) -> Vec<&'m Release> {
     matrix
         .releases()
         .iter()
-        .filter(|r| spec.contains(&r.airflow))
+        .filter(|r| r.airflow.as_ref().is_some_and(|a| spec.contains(a)))
         .collect()
+}
+
+/// The Airflow major a release carries: its Airflow version's, else what its version scheme
+/// says (`X.Y-Z` names Airflow `X`; semantic Runtime versions all carry Airflow 2).
+pub fn airflow_major(release: &Release) -> u64 {
+    match (&release.airflow, &release.version) {
+        (Some(a), _) => a.major(),
+        (None, RuntimeVersion::Build(b)) => b.airflow_major,
+        (None, RuntimeVersion::Semver(_)) => 2,
+    }
 }
 
 /// Which releases to pick the newest from.
@@ -42,7 +54,7 @@ pub fn latest<'m>(matrix: &'m Matrix, scope: &Scope) -> Option<&'m Release> {
         .find(|r| match scope {
             Scope::All => true,
             Scope::Series(k) => r.version.series() == *k,
-            Scope::Airflow(spec) => spec.contains(&r.airflow),
+            Scope::Airflow(spec) => r.airflow.as_ref().is_some_and(|a| spec.contains(a)),
         })
 }
 
@@ -61,10 +73,10 @@ pub enum UpgradeIssue {
     },
     /// The target is lower than the current version.
     Downgrade {
-        /// Airflow of the current version.
-        from_airflow: AirflowVersion,
-        /// Airflow of the target.
-        to_airflow: AirflowVersion,
+        /// Airflow of the current version (`unknown` where the record lacks it).
+        from_airflow: String,
+        /// Airflow of the target (`unknown` where the record lacks it).
+        to_airflow: String,
     },
     /// The Airflow version goes down even though the Runtime goes up.
     AirflowDowngrade {
@@ -149,21 +161,25 @@ pub fn upgrade_check(
             .collect();
     };
     let mut issues = Vec::new();
+    let airflows = a.airflow.as_ref().zip(b.airflow.as_ref());
     if to < from {
         issues.push(UpgradeIssue::Downgrade {
-            from_airflow: a.airflow.clone(),
-            to_airflow: b.airflow.clone(),
+            from_airflow: a.airflow_text(),
+            to_airflow: b.airflow_text(),
         });
-    } else if b.airflow < a.airflow {
+    } else if let Some((aa, ba)) = airflows
+        && ba < aa
+    {
         issues.push(UpgradeIssue::AirflowDowngrade {
-            from_airflow: a.airflow.clone(),
-            to_airflow: b.airflow.clone(),
+            from_airflow: aa.clone(),
+            to_airflow: ba.clone(),
         });
     }
-    if a.airflow.major() != b.airflow.major() {
+    let (from_major, to_major) = (airflow_major(a), airflow_major(b));
+    if from_major != to_major {
         issues.push(UpgradeIssue::AirflowMajorJump {
-            from: a.airflow.major(),
-            to: b.airflow.major(),
+            from: from_major,
+            to: to_major,
         });
     }
     if let Some(reason) = &b.yanked {

@@ -35,12 +35,12 @@
 //! version = "5.0.5"
 //! airflow = "2.3.3"
 //! date = 2022-07-12
-//! packages-unknown = true
+//! unknown = ["packages"]
 //! [[release]]
 //! version = "5.0.6"
 //! airflow = "2.3.3"
 //! date = 2022-07-21
-//! packages-unknown = true
+//! unknown = ["packages"]
 //! "#, "example.toml").unwrap();
 //! let plan = TagPlan::new(&matrix).unwrap();
 //! let alias = plan.alias("5.0-base").unwrap();
@@ -150,8 +150,9 @@ pub struct FloatingTag {
 pub struct ReleaseTags {
     /// The release.
     pub version: RuntimeVersion,
-    /// The Airflow version it carries (the label the registry must show).
-    pub airflow: String,
+    /// The Airflow version it carries (the label the registry must show); `None` where the
+    /// public record lacks it.
+    pub airflow: Option<String>,
     /// Withdrawn: its exact tags stay published, it receives no alias.
     pub yanked: bool,
     /// A pre-release (`5.0.0-rc1`): exact tags only.
@@ -210,7 +211,7 @@ impl TagPlan {
             .iter()
             .map(|r| ReleaseTags {
                 version: r.version.clone(),
-                airflow: r.airflow.to_string(),
+                airflow: r.airflow.as_ref().map(ToString::to_string),
                 yanked: r.is_yanked(),
                 prerelease: r.version.is_prerelease(),
                 tags: r.tags(),

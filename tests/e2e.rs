@@ -314,7 +314,7 @@ python = "3.9"
 version = "1.0.0"
 airflow = "2.3.4"
 date = 2022-12-12
-packages-unknown = true
+unknown = ["packages"]
 "#;
 
 #[test]

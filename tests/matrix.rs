@@ -25,7 +25,7 @@ fn shipped_matrix_validates() {
     for r in m.releases() {
         assert!(
             !r.packages.is_empty() || !r.packages_known,
-            "{} has neither pins nor packages-unknown",
+            "{} has neither pins nor unknown = [\"packages\"]",
             r.version
         );
         assert_eq!(r.slim, !r.slim_packages.is_empty(), "{}", r.version);
@@ -148,7 +148,7 @@ fn broken_matrices() {
         ("unsorted", "expected releases in ascending version order"),
         (
             "no-packages",
-            "expected its pins, or packages-unknown = true",
+            "expected its pins, or unknown = ["packages"]",
         ),
         (
             "airflow-pinned-in-packages",

@@ -40,25 +40,25 @@ python = "3.11"
 version = "5.0.0"
 airflow = "2.3.0"
 date = 2022-04-30
-packages-unknown = true
+unknown = ["packages"]
 
 [[release]]
 version = "5.0.1"
 airflow = "2.3.0"
 date = 2022-05-10
-packages-unknown = true
+unknown = ["packages"]
 
 [[release]]
 version = "5.1.0"
 airflow = "2.3.1"
 date = 2022-06-01
-packages-unknown = true
+unknown = ["packages"]
 
 [[release]]
 version = "5.1.1"
 airflow = "2.3.1"
 date = 2022-06-10
-packages-unknown = true
+unknown = ["packages"]
 yanked = true
 yanked-reason = "broken scheduler"
 

@@ -36,7 +36,7 @@ python = "3.11"
 
 fn release(version: &str, airflow: &str, extra: &str) -> String {
     format!(
-        "[[release]]\nversion = \"{version}\"\nairflow = \"{airflow}\"\ndate = 2023-01-01\npackages-unknown = true\n{extra}\n"
+        "[[release]]\nversion = \"{version}\"\nairflow = \"{airflow}\"\ndate = 2023-01-01\nunknown = ["packages"]\n{extra}\n"
     )
 }
 

@@ -256,7 +256,7 @@ impl Input {
             );
         }
         if self.packages_unknown {
-            t.push_str("packages-unknown = true\n");
+            t.push_str("unknown = [\"packages\"]\n");
         }
         if self.slim_packages.is_some() {
             t.push_str("slim = true\n");

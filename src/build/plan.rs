@@ -162,7 +162,7 @@ impl BuildPlan {
     /// version = "5.0.13"
     /// airflow = "2.3.4"
     /// date = 2022-12-12
-    /// packages-unknown = true
+    /// unknown = ["packages"]
     /// "#, "example.toml").unwrap();
     /// let options = PlanOptions {
     ///     tag_prefix: Some("localhost/runtime".into()),

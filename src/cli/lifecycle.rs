@@ -30,8 +30,11 @@ pub fn today() -> Date {
 }
 
 fn basic(l: &SeriesLifecycle) -> String {
-    l.end_of_basic_support
-        .map_or_else(|| "-".to_string(), |d| d.to_string())
+    match (l.end_of_basic_support, l.end_of_basic_support_source) {
+        (Some(d), Some(lifecycle::DateSource::Published) | None) => d.to_string(),
+        (Some(d), Some(source)) => format!("{d} ({source})"),
+        (None, _) => "-".to_string(),
+    }
 }
 
 pub fn run(args: Args) -> anyhow::Result<Outcome> {
@@ -55,9 +58,11 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
                     "airflow": r.airflow,
                     "channel": l.channel,
                     "releaseDate": r.date,
+                    "existedBy": r.existed_by,
                     "endOfMaintenance": l.end_of_maintenance,
                     "endOfMaintenanceSource": l.end_of_maintenance_source,
                     "endOfBasicSupport": l.end_of_basic_support,
+                    "endOfBasicSupportSource": l.end_of_basic_support_source,
                     "status": status,
                     "yanked": r.is_yanked(),
                     "yankedReason": r.yanked,
@@ -81,9 +86,9 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
                     };
                     t.row([
                         r.version.to_string(),
-                        r.airflow.to_string(),
+                        r.airflow_text(),
                         l.channel.to_string(),
-                        r.date.to_string(),
+                        r.date_text(),
                         l.end_of_maintenance.to_string(),
                         basic(l),
                         status,
@@ -106,6 +111,7 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
                 "endOfMaintenance": l.end_of_maintenance,
                 "endOfMaintenanceSource": l.end_of_maintenance_source,
                 "endOfBasicSupport": l.end_of_basic_support,
+                "endOfBasicSupportSource": l.end_of_basic_support_source,
                 "status": l.status_on(on),
             })).collect::<Vec<_>>(),
         }))?,
@@ -121,13 +127,14 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
             ]);
             for l in &series {
                 let source = match l.end_of_maintenance_source {
-                    lifecycle::DateSource::Published => "",
-                    lifecycle::DateSource::Computed => " (policy)",
-                    lifecycle::DateSource::Provisional => " (policy, provisional)",
+                    lifecycle::DateSource::Published => String::new(),
+                    other => format!(" ({other})"),
                 };
                 t.row([
                     l.series.to_string(),
-                    l.airflow.to_string(),
+                    l.airflow
+                        .as_ref()
+                        .map_or_else(|| "unknown".to_string(), ToString::to_string),
                     l.channel.to_string(),
                     l.release_date.to_string(),
                     format!("{}{source}", l.end_of_maintenance),

@@ -65,7 +65,20 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
             if args.missing && path.exists() {
                 continue;
             }
-            work.push((LockPlan::new(&matrix, r, p), path));
+            match LockPlan::new(&matrix, r, p) {
+                Some(plan) => work.push((plan, path)),
+                // --all skips them; naming one is an error.
+                None if args.all => {}
+                None => anyhow::bail!(
+                    "{} cannot be locked: the public record lacks its {}",
+                    r.version,
+                    if r.airflow.is_none() {
+                        "Airflow version"
+                    } else {
+                        "release date (and no earliest trace is recorded)"
+                    }
+                ),
+            }
         }
     }
     // The arguments first, then the resolver: a typo is reported before a missing uv.

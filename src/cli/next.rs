@@ -15,7 +15,8 @@ pub struct Args {
     /// The Airflow version the new release carries.
     #[arg(long)]
     airflow: AirflowVersion,
-    /// The release to continue (default: the newest release).
+    /// The release to continue (default: the newest release of the series that carries the
+    /// Airflow version's line: its X.Y line for Airflow 3, its major for Airflow 2).
     #[arg(long)]
     from: Option<RuntimeVersion>,
     /// The release makes a backwards-incompatible change.
@@ -32,6 +33,7 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
         airflow: Some(&args.airflow),
         packages: Vec::new(),
         breaking: args.breaking,
+        ..Change::default()
     };
     let next = next_version(&matrix, args.from.as_ref(), &change)?;
     match args.format {

@@ -59,14 +59,27 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
     let mut out = std::io::stdout().lock();
     match args.question {
         Question::Airflow { runtime } => {
-            let Some(airflow) = query::airflow_of(&matrix, &runtime) else {
+            let Some(release) = matrix.release(&runtime) else {
                 anyhow::bail!("{runtime} is not a release in {}", matrix.path().display());
             };
             match args.format {
-                Format::Json => {
-                    print_json(&serde_json::json!({"runtime": runtime, "airflow": airflow}))?
+                Format::Json => print_json(
+                    &serde_json::json!({"runtime": runtime, "airflow": release.airflow}),
+                )?,
+                Format::Table => {
+                    if let Some(airflow) = &release.airflow {
+                        writeln!(out, "{airflow}")?;
+                    }
                 }
-                Format::Table => writeln!(out, "{airflow}")?,
+            }
+            if release.airflow.is_none() {
+                writeln!(
+                    std::io::stderr(),
+                    "the public record does not give the Airflow version of {runtime} (release date: {}); {} records it as unknown",
+                    release.date_text(),
+                    matrix.path().display()
+                )?;
+                return failed();
             }
         }
         Question::Runtimes { airflow } => {
@@ -75,7 +88,7 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
                 Format::Json => print_json(&serde_json::json!({
                     "airflow": airflow.to_string(),
                     "runtimes": found.iter().map(|r| serde_json::json!({
-                        "version": r.version, "airflow": r.airflow, "releaseDate": r.date, "yanked": r.is_yanked(),
+                        "version": r.version, "airflow": r.airflow, "releaseDate": r.date, "existedBy": r.existed_by, "yanked": r.is_yanked(),
                     })).collect::<Vec<_>>(),
                 }))?,
                 Format::Table => {
@@ -83,8 +96,8 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
                     for r in &found {
                         t.row([
                             r.version.to_string(),
-                            r.airflow.to_string(),
-                            r.date.to_string(),
+                            r.airflow_text(),
+                            r.date_text(),
                             if r.is_yanked() {
                                 "yes".into()
                             } else {
@@ -123,7 +136,7 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
             };
             match args.format {
                 Format::Json => print_json(
-                    &serde_json::json!({"runtime": r.version, "airflow": r.airflow, "releaseDate": r.date}),
+                    &serde_json::json!({"runtime": r.version, "airflow": r.airflow, "releaseDate": r.date, "existedBy": r.existed_by}),
                 )?,
                 Format::Table => writeln!(out, "{}", r.version)?,
             }

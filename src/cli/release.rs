@@ -41,10 +41,12 @@ pub struct CutArgs {
     /// Release date (default: today, UTC).
     #[arg(long, value_name = "YYYY-MM-DD")]
     date: Option<Date>,
-    /// The release to continue (default: the newest release).
+    /// The release to continue (default: the newest release of the series carrying --airflow's
+    /// line: its X.Y line for Airflow 3, its major for Airflow 2).
     #[arg(long)]
     from: Option<RuntimeVersion>,
-    /// Channel of the series the release starts (a new major): `stable` (default) or `lts`.
+    /// Channel of the series the release starts (a new major or Airflow line): `stable`
+    /// (default) or `lts`.
     #[arg(long, value_name = "CHANNEL")]
     channel: Option<Channel>,
     /// Write nothing; print the change to the matrix and what would be generated.
@@ -93,6 +95,13 @@ pub fn cut(args: CutArgs) -> anyhow::Result<Outcome> {
         "{} (from {}, {} bump)\n  rule: {}",
         cut.next.version, cut.next.from, cut.next.bump, cut.next.rule
     )?;
+    if let Some(v) = &cut.packages_from {
+        writeln!(
+            out,
+            "  packages: carried from {v}, the newest release of the series whose package set is in the record ({}'s is not); move pins with --package",
+            cut.next.from
+        )?;
+    }
     let change = diff(
         &matrix.path().display().to_string(),
         matrix.text(),
@@ -122,7 +131,8 @@ pub fn cut(args: CutArgs) -> anyhow::Result<Outcome> {
             .map(Resolver::new)
             .unwrap_or_else(|| Resolver::discover(&args.root));
         for python in release.pythons() {
-            let plan = LockPlan::new(&cut.matrix, release, python);
+            let plan = LockPlan::new(&cut.matrix, release, python)
+                .expect("a cut release has an Airflow version and a date");
             writeln!(out, "resolving the lock for Python {python}...")?;
             locks.push((
                 lock_path(&args.root, &release.version, python),

@@ -336,13 +336,13 @@ python = "3.9"
 version = "5.0.5"
 airflow = "2.3.3"
 date = 2022-07-12
-packages-unknown = true
+unknown = ["packages"]
 
 [[release]]
 version = "5.0.6"
 airflow = "2.3.3"
 date = 2022-07-21
-packages-unknown = true
+unknown = ["packages"]
 "#;
 
     fn digest(c: char) -> Digest {
@@ -433,7 +433,9 @@ packages-unknown = true
             "date",
             toml_edit::value("2022-08-01".parse::<toml_edit::Datetime>().unwrap()),
         );
-        t.insert("packages-unknown", toml_edit::value(true));
+        let mut unknown = toml_edit::Array::new();
+        unknown.push("packages");
+        t.insert("unknown", toml_edit::value(unknown));
         doc.push_release(t).unwrap();
         assert_eq!(doc.validate().unwrap().releases().len(), 3);
         assert!(doc.release_mut(&"9.9.9".parse().unwrap()).is_err());

@@ -83,6 +83,11 @@ struct RawException {
 struct RawSeries {
     channel: Spanned<String>,
     python: Option<Spanned<String>>,
+    python_variants: Option<Vec<Spanned<String>>>,
+    slim: Option<Spanned<bool>>,
+    debian: Option<Spanned<String>>,
+    repository: Option<Spanned<String>>,
+    index: Option<Spanned<String>>,
     end_of_maintenance: Option<Spanned<toml::value::Datetime>>,
     end_of_basic_support: Option<Spanned<toml::value::Datetime>>,
 }
@@ -91,11 +96,13 @@ struct RawSeries {
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 struct RawRelease {
     version: Spanned<String>,
-    airflow: Spanned<String>,
-    date: Spanned<toml::value::Datetime>,
-    python: Option<Spanned<String>>,
+    airflow: Option<Spanned<String>>,
+    date: Option<Spanned<toml::value::Datetime>>,
+    existed_by: Option<Spanned<toml::value::Datetime>>,
     #[serde(default)]
-    python_variants: Vec<Spanned<String>>,
+    unknown: Vec<Spanned<String>>,
+    python: Option<Spanned<String>>,
+    python_variants: Option<Vec<Spanned<String>>>,
     slim: Option<Spanned<bool>>,
     debian: Option<Spanned<String>>,
     yanked: Option<Spanned<bool>>,
@@ -103,7 +110,6 @@ struct RawRelease {
     #[serde(default)]
     packages: BTreeMap<Spanned<String>, Spanned<String>>,
     slim_packages: Option<Spanned<BTreeMap<Spanned<String>, Spanned<String>>>>,
-    packages_unknown: Option<Spanned<bool>>,
     index: Option<Spanned<String>>,
 }
 
@@ -130,6 +136,52 @@ impl Collector<'_> {
                 None
             }
         }
+    }
+
+    /// An image repository without tag or digest.
+    fn repository(&mut self, what: &str, raw: &Spanned<String>) -> Option<String> {
+        let r = raw.get_ref();
+        if is_image_reference(r) && !r.contains(':') {
+            Some(r.clone())
+        } else {
+            self.push(&raw.span(), format!("{what} {r:?}: expected an image repository without tag, like \"quay.io/astronomer/astro-runtime\""));
+            None
+        }
+    }
+
+    /// The name of an `[indexes.NAME]` table.
+    fn index_name(
+        &mut self,
+        what: &str,
+        raw: &Spanned<String>,
+        indexes: &[PackageIndex],
+    ) -> Option<String> {
+        if indexes.iter().any(|x| &x.name == raw.get_ref()) {
+            Some(raw.get_ref().clone())
+        } else {
+            self.push(
+                &raw.span(),
+                format!(
+                    "{what} {:?} is not defined; expected the name of an [indexes.NAME] table",
+                    raw.get_ref()
+                ),
+            );
+            None
+        }
+    }
+
+    /// A list of Pythons, each once.
+    fn pythons(&mut self, what: &str, raw: &[Spanned<String>]) -> Vec<PythonVersion> {
+        let mut out: Vec<PythonVersion> = Vec::new();
+        for p in raw {
+            if let Some(pv) = self.parse(what, p) {
+                if out.contains(&pv) {
+                    self.push(&p.span(), format!("{what}: {pv} is listed twice"));
+                }
+                out.push(pv);
+            }
+        }
+        out
     }
 
     fn date(&mut self, what: &str, raw: &Spanned<toml::value::Datetime>) -> Option<Date> {
@@ -223,13 +275,7 @@ pub(super) fn parse(text: &str, name: &Path) -> Result<Matrix, MatrixErrors> {
         None => DebianRelease::Bullseye,
     };
     let repository = match &raw.defaults.repository {
-        Some(r) if is_image_reference(r.get_ref()) && !r.get_ref().contains(':') => {
-            r.get_ref().clone()
-        }
-        Some(r) => {
-            c.push(&r.span(), format!("defaults.repository {:?}: expected an image repository without tag, like \"quay.io/astronomer/astro-runtime\"", r.get_ref()));
-            String::new()
-        }
+        Some(r) => c.repository("defaults.repository", r).unwrap_or_default(),
         None => super::DEFAULT_REPOSITORY.to_string(),
     };
     let source = raw.defaults.source.as_ref().and_then(|s| {
@@ -304,10 +350,27 @@ pub(super) fn parse(text: &str, name: &Path) -> Result<Matrix, MatrixErrors> {
             &format!("series {key}", key = key.get_ref()),
             &s_ref.channel,
         );
+        let name = key.get_ref();
         let python = s_ref
             .python
             .as_ref()
-            .and_then(|p| c.parse(&format!("series {} python", key.get_ref()), p));
+            .and_then(|p| c.parse(&format!("series {name} python"), p));
+        let python_variants = s_ref
+            .python_variants
+            .as_ref()
+            .map(|v| c.pythons(&format!("series {name} python-variants"), v));
+        let debian = s_ref
+            .debian
+            .as_ref()
+            .and_then(|d| c.parse(&format!("series {name} debian"), d));
+        let series_repository = s_ref
+            .repository
+            .as_ref()
+            .and_then(|r| c.repository(&format!("series {name} repository"), r));
+        let index = s_ref
+            .index
+            .as_ref()
+            .and_then(|i| c.index_name(&format!("series {name} index"), i, &indexes));
         let eom = s_ref
             .end_of_maintenance
             .as_ref()
@@ -330,6 +393,11 @@ pub(super) fn parse(text: &str, name: &Path) -> Result<Matrix, MatrixErrors> {
                     key: series_key,
                     channel: channel.unwrap_or(Channel::Stable),
                     python,
+                    python_variants,
+                    slim: s_ref.slim.as_ref().map(|s| *s.get_ref()),
+                    debian,
+                    repository: series_repository,
+                    index,
                     end_of_maintenance: eom,
                     end_of_basic_support: eobs,
                 },
@@ -420,6 +488,9 @@ fn parse_series_key(c: &mut Collector<'_>, key: &Spanned<String>) -> Option<Seri
     }
 }
 
+/// The facts a release may leave out where the public record lacks them (`unknown = [...]`).
+const UNKNOWABLE: [&str; 3] = ["airflow", "date", "packages"];
+
 fn convert_release(
     c: &mut Collector<'_>,
     raw: &RawRelease,
@@ -430,8 +501,61 @@ fn convert_release(
 ) -> Option<(Release, ReleaseSpans)> {
     let errors_before = c.errors.len();
     let version: Option<RuntimeVersion> = c.parse("version", &raw.version);
-    let airflow = c.parse("airflow", &raw.airflow);
-    let date = c.date("date", &raw.date);
+
+    // What the record lacks is said, so that a missing key is never a typo taken for a gap.
+    let mut unknown: Vec<&str> = Vec::new();
+    for u in &raw.unknown {
+        match UNKNOWABLE.iter().find(|k| **k == u.get_ref().as_str()) {
+            Some(k) if unknown.contains(k) => {
+                c.push(&u.span(), format!("unknown: {k:?} is listed twice"))
+            }
+            Some(k) => unknown.push(k),
+            None => c.push(
+                &u.span(),
+                format!(
+                    "unknown: {:?} is not a fact a release may lack; expected \"airflow\", \"date\" or \"packages\"",
+                    u.get_ref()
+                ),
+            ),
+        }
+    }
+    let says = |k: &str| unknown.contains(&k);
+    let unknown_span = raw
+        .unknown
+        .first()
+        .map_or_else(|| raw.version.span(), |u| u.span());
+    let airflow = match (&raw.airflow, says("airflow")) {
+        (Some(a), false) => c.parse("airflow", a),
+        (None, true) => None,
+        (Some(a), true) => {
+            c.push(&a.span(), "airflow is given but unknown lists \"airflow\"; expected one or the other");
+            None
+        }
+        (None, false) => {
+            c.push(&raw.version.span(), "release has no airflow; expected airflow = \"X.Y.Z\", or unknown = [\"airflow\"] where the public record lacks it");
+            None
+        }
+    };
+    let date = match (&raw.date, says("date")) {
+        (Some(d), false) => c.date("date", d),
+        (None, true) => None,
+        (Some(d), true) => {
+            c.push(&d.span(), "date is given but unknown lists \"date\"; expected one or the other");
+            None
+        }
+        (None, false) => {
+            c.push(&raw.version.span(), "release has no date; expected date = YYYY-MM-DD, or unknown = [\"date\"] (with existed-by = the day of its earliest public trace, where there is one)");
+            None
+        }
+    };
+    let existed_by = raw.existed_by.as_ref().and_then(|d| {
+        if raw.date.is_some() {
+            c.push(&d.span(), "existed-by on a release with a date; expected existed-by only where the release date is unknown");
+            None
+        } else {
+            c.date("existed-by", d)
+        }
+    });
     let series_entry = version.as_ref().and_then(|v| {
         let found = series.get(&v.series());
         if found.is_none() {
@@ -459,19 +583,27 @@ fn convert_release(
             p
         }
     };
-    let mut python_variants: Vec<PythonVersion> = Vec::new();
-    for p in &raw.python_variants {
-        if let Some(pv) = c.parse("python-variants", p) {
-            if python_variants.contains(&pv) {
-                c.push(&p.span(), format!("python-variants: {pv} is listed twice"));
-            }
-            python_variants.push(pv);
-        }
+    let mut python_variants = match &raw.python_variants {
+        Some(v) => c.pythons("python-variants", v),
+        None => series_entry
+            .and_then(|s| s.python_variants.clone())
+            .unwrap_or_default(),
+    };
+    // A series' variants never include the release's own default Python.
+    if raw.python_variants.is_none() {
+        python_variants.retain(|p| Some(*p) != python);
     }
     let debian = match &raw.debian {
         Some(d) => c.parse("debian", d),
-        None => Some(defaults.debian),
+        None => Some(
+            series_entry
+                .and_then(|s| s.debian)
+                .unwrap_or(defaults.debian),
+        ),
     };
+    let repository = series_entry
+        .and_then(|s| s.repository.clone())
+        .unwrap_or_else(|| defaults.repository.clone());
     let yanked = match (
         raw.yanked.as_ref().map(|y| *y.get_ref()),
         &raw.yanked_reason,
@@ -510,14 +642,25 @@ fn convert_release(
         }
         (_, None) => None,
     };
-    let slim = raw.slim.as_ref().is_some_and(|s| *s.get_ref());
+    let slim = match &raw.slim {
+        Some(s) => *s.get_ref(),
+        None => series_entry.and_then(|s| s.slim).unwrap_or(false),
+    };
     let packages = c.packages("packages", &raw.packages);
-    let slim_packages = match (&raw.slim_packages, slim) {
+    let packages_known = !says("packages");
+    let slim_packages = match (&raw.slim_packages, slim && packages_known) {
         (Some(sp), true) => c.packages("slim-packages", sp.get_ref()),
-        (Some(sp), false) => {
+        (Some(sp), false) if !slim => {
             c.push(
                 &sp.span(),
                 "slim-packages on a release without slim images; expected slim = true with it",
+            );
+            PackageSet::new()
+        }
+        (Some(sp), false) => {
+            c.push(
+                &sp.span(),
+                "slim-packages on a release whose packages are unknown; expected one or the other",
             );
             PackageSet::new()
         }
@@ -530,37 +673,28 @@ fn convert_release(
         }
         (None, false) => PackageSet::new(),
     };
-    let packages_known = !raw.packages_unknown.as_ref().is_some_and(|u| *u.get_ref());
-    match (&raw.packages_unknown, raw.packages.is_empty()) {
-        (Some(u), false) if *u.get_ref() => c.push(&u.span(), "packages-unknown = true on a release that lists packages; expected one or the other"),
-        (None, true) => c.push(&raw.version.span(), "release has no [release.packages]; expected its pins, or packages-unknown = true where the public record lacks them"),
+    match (packages_known, raw.packages.is_empty()) {
+        (false, false) => c.push(&unknown_span, "unknown lists \"packages\" on a release that lists packages; expected one or the other"),
+        (true, true) => c.push(&raw.version.span(), "release has no [release.packages]; expected its pins, or unknown = [\"packages\"] where the public record lacks them"),
         _ => {}
     }
-    let index = raw.index.as_ref().and_then(|i| {
-        if indexes.iter().any(|x| &x.name == i.get_ref()) {
-            Some(i.get_ref().clone())
-        } else {
-            c.push(
-                &i.span(),
-                format!(
-                    "index {:?} is not defined; expected the name of an [indexes.NAME] table",
-                    i.get_ref()
-                ),
-            );
-            None
-        }
-    });
+    let index = match &raw.index {
+        Some(i) => c.index_name("index", i, indexes),
+        None => series_entry.and_then(|s| s.index.clone()),
+    };
     if c.errors.len() != errors_before {
         return None;
     }
     let release = Release {
         version: version?,
-        airflow: airflow?,
-        date: date?,
+        airflow,
+        date,
+        existed_by,
         python: python?,
         python_variants,
         slim,
         debian: debian?,
+        repository,
         yanked,
         packages,
         slim_packages,
@@ -569,8 +703,14 @@ fn convert_release(
     };
     let spans = ReleaseSpans {
         version: raw.version.span(),
-        airflow: raw.airflow.span(),
-        date: raw.date.span(),
+        airflow: raw
+            .airflow
+            .as_ref()
+            .map_or_else(|| raw.version.span(), |a| a.span()),
+        date: raw
+            .date
+            .as_ref()
+            .map_or_else(|| raw.version.span(), |d| d.span()),
     };
     Some((release, spans))
 }

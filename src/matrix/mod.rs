@@ -110,7 +110,8 @@ impl FromStr for Channel {
     }
 }
 
-/// A major series of releases and its published lifecycle.
+/// A series of releases (a semantic major, or an Airflow-3 line), its published lifecycle and
+/// the values its releases take unless they say otherwise.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Series {
     /// Which series.
@@ -119,9 +120,19 @@ pub struct Series {
     pub channel: Channel,
     /// Default Python of the series' releases.
     pub python: Option<PythonVersion>,
-    /// Published end of maintenance, overriding the computed one.
+    /// Extra `-python-X.Y` images of the series' releases.
+    pub python_variants: Option<Vec<PythonVersion>>,
+    /// Whether the series' releases publish `-slim` images.
+    pub slim: Option<bool>,
+    /// Debian release of the series' images (else `defaults.debian`).
+    pub debian: Option<DebianRelease>,
+    /// Repository the series' images are published to (else `defaults.repository`).
+    pub repository: Option<String>,
+    /// Package index (a name from `[indexes]`) the series' releases install from, besides PyPI.
+    pub index: Option<String>,
+    /// Published end of maintenance (the first day out of it), overriding the computed one.
     pub end_of_maintenance: Option<Date>,
-    /// Published end of basic support.
+    /// Published end of basic support (the first day out of it).
     pub end_of_basic_support: Option<Date>,
 }
 
@@ -130,10 +141,15 @@ pub struct Series {
 pub struct Release {
     /// The Runtime version.
     pub version: RuntimeVersion,
-    /// The one Airflow version it carries.
-    pub airflow: AirflowVersion,
-    /// Release date.
-    pub date: Date,
+    /// The one Airflow version it carries; `None` where the public record does not give it
+    /// (`unknown = ["airflow"]`): such a release is ordered, tagged and reported, but has no build
+    /// contexts.
+    pub airflow: Option<AirflowVersion>,
+    /// Release date; `None` where the public record does not give it (`unknown = ["date"]`).
+    pub date: Option<Date>,
+    /// For a release without a known date: the day of the earliest dated public trace of it (a
+    /// commit pulling its image), which it was released on or before.
+    pub existed_by: Option<Date>,
     /// Default Python.
     pub python: PythonVersion,
     /// Extra `-python-X.Y` images published.
@@ -142,13 +158,16 @@ pub struct Release {
     pub slim: bool,
     /// Debian release of the images.
     pub debian: DebianRelease,
+    /// Repository the images are published to (`quay.io/astronomer/astro-runtime`,
+    /// `astrocrpublic.azurecr.io/runtime`).
+    pub repository: String,
     /// The published reason, when the release was withdrawn.
     pub yanked: Option<String>,
     /// Exact pins of the default image besides Airflow.
     pub packages: PackageSet,
     /// Exact pins of the `-slim` images.
     pub slim_packages: PackageSet,
-    /// False where the public record lacks the release's package set (`packages-unknown = true`):
+    /// False where the public record lacks the release's package set (`unknown = ["packages"]`):
     /// its images pin Airflow only.
     pub packages_known: bool,
     /// The package index (a name from `[indexes]`) the release's pins come from, besides PyPI.
@@ -159,6 +178,44 @@ impl Release {
     /// Whether the release was withdrawn.
     pub fn is_yanked(&self) -> bool {
         self.yanked.is_some()
+    }
+
+    /// The day the release is known to have existed by: its release date, else the day of its
+    /// earliest public trace. Locks resolve as of this day.
+    pub fn known_by(&self) -> Option<Date> {
+        self.date.or(self.existed_by)
+    }
+
+    /// The facts the public record lacks for this release (`unknown = [...]` in the matrix), in
+    /// the order `airflow`, `date`, `packages`.
+    pub fn unknown(&self) -> Vec<&'static str> {
+        let mut out = Vec::new();
+        if self.airflow.is_none() {
+            out.push("airflow");
+        }
+        if self.date.is_none() {
+            out.push("date");
+        }
+        if !self.packages_known {
+            out.push("packages");
+        }
+        out
+    }
+
+    /// The Airflow version with a text for a release that does not record one.
+    pub fn airflow_text(&self) -> String {
+        self.airflow
+            .as_ref()
+            .map_or_else(|| "unknown".to_string(), ToString::to_string)
+    }
+
+    /// The release date as text (`2022-07-11`, `on or before 2025-04-29`, `unknown`).
+    pub fn date_text(&self) -> String {
+        match (self.date, self.existed_by) {
+            (Some(d), _) => d.to_string(),
+            (None, Some(d)) => format!("on or before {d}"),
+            (None, None) => "unknown".to_string(),
+        }
     }
 
     /// Every Python this release was published for: the default first, then the variants.
@@ -242,6 +299,18 @@ impl Matrix {
     /// Defaults applied to every release.
     pub fn defaults(&self) -> &Defaults {
         &self.defaults
+    }
+
+    /// Every repository the releases are published to, in order of first use (the default
+    /// first when a release uses it).
+    pub fn repositories(&self) -> Vec<&str> {
+        let mut out: Vec<&str> = Vec::new();
+        for r in &self.releases {
+            if !out.contains(&r.repository.as_str()) {
+                out.push(&r.repository);
+            }
+        }
+        out
     }
 
     /// Every release, in ascending version order.

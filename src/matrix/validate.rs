@@ -51,46 +51,63 @@ pub(super) fn check(
     sorted.dedup_by(|a, b| a.0.version == b.0.version);
 
     // Within a series: one Airflow minor, Airflow never backwards; dates never backwards within
-    // a minor series.
+    // a minor series. Releases whose Airflow version or date the record lacks are skipped for
+    // that comparison (the known neighbours are compared with each other).
     for key in series.keys() {
         let members: Vec<_> = sorted
             .iter()
             .filter(|(r, _)| r.version.series() == *key)
             .collect();
-        let Some((first, _)) = members.first() else {
-            continue;
-        };
-        for pair in members.windows(2) {
-            let ((a, _), (b, bs)) = (pair[0], pair[1]);
-            if b.airflow < a.airflow {
+        let with_airflow: Vec<_> = members
+            .iter()
+            .filter_map(|(r, s)| r.airflow.as_ref().map(|a| (r, s, a)))
+            .collect();
+        for pair in with_airflow.windows(2) {
+            let ((a, _, aa), (b, bs, ba)) = (pair[0], pair[1]);
+            if ba < aa {
                 c.push(
                     &bs.airflow,
-                    format!("Airflow goes backwards: {} has Airflow {} but the earlier {} has {}; expected Airflow never to go down as the Runtime goes up within a series", b.version, b.airflow, a.version, a.airflow),
-                );
-            }
-            if a.version.minor_series() == b.version.minor_series() && b.date < a.date {
-                c.push(
-                    &bs.date,
-                    format!("release date goes backwards: {} is dated {} but the earlier {} is dated {}; expected dates never to go back within a minor series", b.version, b.date, a.version, a.date),
+                    format!("Airflow goes backwards: {} has Airflow {ba} but the earlier {} has {aa}; expected Airflow never to go down as the Runtime goes up within a series", b.version, a.version),
                 );
             }
         }
-        for (r, s) in &members {
+        let dated: Vec<_> = members
+            .iter()
+            .filter_map(|(r, s)| r.date.map(|d| (r, s, d)))
+            .collect();
+        for pair in dated.windows(2) {
+            let ((a, _, ad), (b, bs, bd)) = (pair[0], pair[1]);
+            if a.version.minor_series() == b.version.minor_series() && bd < ad {
+                c.push(
+                    &bs.date,
+                    format!("release date goes backwards: {} is dated {bd} but the earlier {} is dated {ad}; expected dates never to go back within a minor series", b.version, a.version),
+                );
+            }
+        }
+        let Some((first, _, first_airflow)) = with_airflow.first() else {
+            continue;
+        };
+        for (r, s, airflow) in &with_airflow {
             match key {
                 SeriesKey::Major(m) => {
-                    if r.airflow.minor_series() != first.airflow.minor_series() {
+                    if airflow.major() >= 3 {
                         c.push(
                             &s.airflow,
-                            format!("series {m} carries Airflow {}.{} (from {}), but {} has Airflow {}; expected one Airflow minor per major series (a new Airflow minor needs a new major)",
-                                first.airflow.major(), first.airflow.minor(), first.version, r.version, r.airflow),
+                            format!("{} carries Airflow {airflow}, but Runtimes for Airflow 3 and later use X.Y-Z versions; expected an Airflow 2 version, or the release as {}.{}-N", r.version, airflow.major(), airflow.minor()),
+                        );
+                    } else if airflow.minor_series() != first_airflow.minor_series() {
+                        c.push(
+                            &s.airflow,
+                            format!("series {m} carries Airflow {}.{} (from {}), but {} has Airflow {airflow}; expected one Airflow minor per major series (a new Airflow minor needs a new major)",
+                                first_airflow.major(), first_airflow.minor(), first.version, r.version),
                         );
                     }
                 }
                 SeriesKey::Airflow(x, y) => {
-                    if r.airflow.minor_series() != (*x, *y) {
+                    if airflow.minor_series() != (*x, *y) {
                         c.push(
                             &s.airflow,
-                            format!("{} names Airflow {x}.{y} but carries Airflow {}; expected an Airflow {x}.{y}.* version", r.version, r.airflow),
+                            format!("{} names Airflow {x}.{y} but carries Airflow {airflow}; expected an Airflow {x}.{y}.* version", r.version),
                         );
                     }
                 }
@@ -102,7 +119,7 @@ pub(super) fn check(
     let mut used = vec![false; exceptions.len()];
     let finals: Vec<_> = sorted
         .iter()
-        .filter(|(r, _)| !r.version.is_prerelease())
+        .filter(|(r, _)| !r.version.is_prerelease() && r.airflow.is_some())
         .collect();
     for pair in finals.windows(2) {
         let ((a, _), (b, bs)) = (pair[0], pair[1]);

@@ -41,8 +41,12 @@ impl Variant {
 }
 
 /// An image tag of a Runtime release, e.g. `5.0.6`, `5.0.6-base`, `9.1.0-python-3.10`,
-/// `11.2.0-python-3.11-slim-base` or `3.1-12-python-3.12-base`. Printing gives back exactly the
-/// text parsed.
+/// `11.2.0-python-3.11-slim-base` or `3.1-12-python-3.12-base`.
+///
+/// Suffixes are written in one canonical order, `-python-X.Y`, `-slim`, `-base` (the order of
+/// Astronomer's image documentation: `11.0.0-python-3.11-slim-base`). The other order the public
+/// record shows, `-slim-python-X.Y[-base]` (`13.7.0-slim-python-3.12`, which astro-cli parses), is
+/// read too, and printed in the canonical order; every canonical tag prints back exactly as parsed.
 ///
 /// ```
 /// use runtime_kit::model::ImageTag;
@@ -50,6 +54,8 @@ impl Variant {
 /// assert!(tag.variant.slim && tag.variant.base);
 /// assert_eq!(tag.version.to_string(), "11.2.0");
 /// assert_eq!(tag.to_string(), "11.2.0-python-3.11-slim-base");
+/// let other: ImageTag = "13.7.0-slim-python-3.12".parse().unwrap();
+/// assert_eq!(other.to_string(), "13.7.0-python-3.12-slim");
 /// assert!("5.0.6-onbuild".parse::<ImageTag>().is_err());
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -89,6 +95,14 @@ impl FromStr for ImageTag {
                 ParseError::new(s, EXPECTED, &format!("its Python suffix is not valid: {e}"))
             })?);
             rest = &rest[..at];
+            // The other order the record shows, `-slim-python-X.Y` (astro-cli reads it): read,
+            // and written back in the canonical order.
+            if !variant.slim
+                && let Some(r) = rest.strip_suffix("-slim")
+            {
+                variant.slim = true;
+                rest = r;
+            }
         }
         let version: RuntimeVersion = rest.parse().map_err(|e: ParseError| {
             ParseError::new(
@@ -139,6 +153,21 @@ mod tests {
     }
 
     #[test]
+    fn reads_slim_before_python_and_writes_the_canonical_order() {
+        let cases = [
+            ("13.7.0-slim-python-3.12", "13.7.0-python-3.12-slim"),
+            ("13.7.0-slim-python-3.12-base", "13.7.0-python-3.12-slim-base"),
+            ("3.1-12-slim-python-3.11", "3.1-12-python-3.11-slim"),
+        ];
+        for (text, canonical) in cases {
+            let tag: ImageTag = text.parse().unwrap_or_else(|e| panic!("{text}: {e}"));
+            assert!(tag.variant.slim && tag.variant.python.is_some(), "{text}");
+            assert_eq!(tag.to_string(), canonical);
+            assert_eq!(canonical.parse::<ImageTag>().unwrap(), tag);
+        }
+    }
+
+    #[test]
     fn rejects_with_what_was_expected() {
         let cases = [
             ("", "is not a Runtime version"),
@@ -150,7 +179,8 @@ mod tests {
             ("5.0.6-base-slim", "is not a Runtime version"),
             ("5.0.6-python-3", "Python suffix is not valid"),
             ("5.0.6-python-3.10.1", "Python suffix is not valid"),
-            ("5.0.6-slim-python-3.10", "is not a Runtime version"),
+            ("5.0.6-slim-slim-python-3.10", "is not a Runtime version"),
+            ("5.0.6-slim-python-3.10-slim", "is not a Runtime version"),
             ("5.0.6 ", "is not a Runtime version"),
             ("5.0.6-base\n", "is not a Runtime version"),
         ];

@@ -1,12 +1,26 @@
-//! The lifecycle policy: how long each major series is maintained.
+//! The lifecycle policy: how long each series is maintained, and what follows.
+//!
+//! Semantic-version series (the Airflow 2 era):
 //!
 //! - **stable**: maintained 6 months after its first release, or until 3 months after the next
 //!   major's first release, whichever is later;
 //! - **LTS**: 18 months, or until 6 months after the next LTS major's first release, whichever
 //!   is later;
 //!
-//! maintenance ends on the last day of the month. A basic-support period may follow. Dates the
-//! matrix records as published override the computed ones.
+//! maintenance ends on the last day of the month. Later policy added a basic-support period after
+//! maintenance; its end is only known where the matrix records the published date.
+//!
+//! Airflow-3 lines (`X.Y-Z` versions, series `X.Y`): two years of maintenance from the line's
+//! first release, ending on the last day of the month, then six months of basic support (the
+//! published dates of every line so far are exactly these).
+//!
+//! Dates the matrix records as published override the computed ones.
+//!
+//! **What a date means.** An end date is the first day *out* of that period, as Astronomer's own
+//! clients read the same feed: the in-image version-check plugin reports a Runtime as having
+//! "reached its end of maintenance" on the `endOfMaintenance` day itself. So on 2027-09-30, the
+//! published end of maintenance of the 3.1 line, that line is in basic support, and on its end of
+//! basic support, 2028-03-30, it is end of life.
 
 use std::fmt;
 
@@ -28,15 +42,26 @@ pub enum DateSource {
     Provisional,
 }
 
+impl fmt::Display for DateSource {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            DateSource::Published => "published",
+            DateSource::Computed => "policy",
+            DateSource::Provisional => "policy, provisional",
+        })
+    }
+}
+
 /// Support status on a given day.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Status {
     /// Not released yet on that day.
     Unreleased,
-    /// In maintenance: bug and security fixes.
+    /// In maintenance: bug and security fixes (before the end-of-maintenance day).
     Maintained,
-    /// After maintenance, in basic support.
+    /// After maintenance, in basic support (from the end-of-maintenance day, before the end of
+    /// basic support).
     BasicSupport,
     /// No longer supported.
     EndOfLife,
@@ -64,16 +89,19 @@ pub struct SeriesLifecycle {
     pub channel: Channel,
     /// The first release of the series.
     pub first_release: RuntimeVersion,
-    /// Airflow version of the newest release.
-    pub airflow: AirflowVersion,
-    /// First release date.
+    /// Airflow version of the newest release whose Airflow version is known.
+    pub airflow: Option<AirflowVersion>,
+    /// First release date: the earliest known release date of the series, or the day of the
+    /// earliest public trace where that is earlier (a first release whose date the record lacks).
     pub release_date: Date,
-    /// Last day of maintenance.
+    /// End of maintenance: the first day out of maintenance.
     pub end_of_maintenance: Date,
     /// Where `end_of_maintenance` comes from.
     pub end_of_maintenance_source: DateSource,
-    /// Last day of basic support, when the series has one.
+    /// End of basic support (the first day out of it), when the series has one.
     pub end_of_basic_support: Option<Date>,
+    /// Where `end_of_basic_support` comes from, when there is one.
+    pub end_of_basic_support_source: Option<DateSource>,
 }
 
 fn display<S: serde::Serializer, T: fmt::Display>(v: &T, s: S) -> Result<S::Ok, S::Error> {
@@ -85,18 +113,19 @@ impl SeriesLifecycle {
     pub fn status_on(&self, day: Date) -> Status {
         if day < self.release_date {
             Status::Unreleased
-        } else if day <= self.end_of_maintenance {
+        } else if day < self.end_of_maintenance {
             Status::Maintained
-        } else if self.end_of_basic_support.is_some_and(|b| day <= b) {
+        } else if self.end_of_basic_support.is_some_and(|b| day < b) {
             Status::BasicSupport
         } else {
             Status::EndOfLife
         }
     }
 
-    /// Status of one release of the series on `day` (unreleased before its own date).
+    /// Status of one release of the series on `day` (unreleased before its own date, or before its
+    /// earliest trace when its date is unknown).
     pub fn release_status_on(&self, release: &Release, day: Date) -> Status {
-        if day < release.date {
+        if release.known_by().is_some_and(|d| day < d) {
             Status::Unreleased
         } else {
             self.status_on(day).max_released()
@@ -113,51 +142,91 @@ impl Status {
     }
 }
 
+/// Months of maintenance of an Airflow-3 line, from its first release.
+pub const LINE_MAINTENANCE_MONTHS: i64 = 24;
+
+/// Months of basic support of an Airflow-3 line, after its end of maintenance.
+pub const LINE_BASIC_SUPPORT_MONTHS: i64 = 6;
+
 /// The lifecycle of every series that has releases, in series order.
 pub fn lifecycle(matrix: &Matrix) -> Vec<SeriesLifecycle> {
-    let firsts: Vec<(&Series, &Release)> = matrix
+    let firsts: Vec<(&Series, &Release, Date)> = matrix
         .series()
         .filter_map(|s| {
             matrix
                 .releases_in(s.key)
                 .filter(|r| !r.version.is_prerelease())
-                .min_by_key(|r| r.date)
-                .map(|r| (s, r))
+                .filter_map(|r| r.known_by().map(|d| (r, d)))
+                .min_by_key(|(r, d)| (*d, r.version.clone()))
+                .map(|(r, d)| (s, r, d))
         })
         .collect();
     firsts
         .iter()
         .enumerate()
-        .map(|(i, (series, first))| {
-            let later = &firsts[i + 1..];
-            let (months, next, after) = match series.channel {
-                Channel::Stable => (6, later.first(), 3),
-                Channel::Lts => (18, later.iter().find(|(s, _)| s.channel == Channel::Lts), 6),
+        .map(|(i, (series, first, first_date))| {
+            let (computed, computed_source) = match series.key {
+                SeriesKey::Airflow(..) => (
+                    add_months(*first_date, LINE_MAINTENANCE_MONTHS).last_of_month(),
+                    DateSource::Computed,
+                ),
+                SeriesKey::Major(_) => {
+                    // Only later majors of the same scheme count as "the next major".
+                    let later: Vec<&(&Series, &Release, Date)> = firsts[i + 1..]
+                        .iter()
+                        .filter(|(s, _, _)| matches!(s.key, SeriesKey::Major(_)))
+                        .collect();
+                    let (months, next, after) = match series.channel {
+                        Channel::Stable => (6, later.first().copied(), 3),
+                        Channel::Lts => (
+                            18,
+                            later.into_iter().find(|(s, _, _)| s.channel == Channel::Lts),
+                            6,
+                        ),
+                    };
+                    let own = add_months(*first_date, months);
+                    let eom = match next {
+                        Some((_, _, n)) => own.max(add_months(*n, after)),
+                        None => own,
+                    }
+                    .last_of_month();
+                    let source = if next.is_some() {
+                        DateSource::Computed
+                    } else {
+                        DateSource::Provisional
+                    };
+                    (eom, source)
+                }
             };
-            let own = add_months(first.date, months);
-            let computed = match next {
-                Some((_, n)) => own.max(add_months(n.date, after)),
-                None => own,
-            }
-            .last_of_month();
-            let (end_of_maintenance, source) = match (series.end_of_maintenance, next) {
-                (Some(published), _) => (published, DateSource::Published),
-                (None, Some(_)) => (computed, DateSource::Computed),
-                (None, None) => (computed, DateSource::Provisional),
+            let (end_of_maintenance, end_of_maintenance_source) = match series.end_of_maintenance
+            {
+                Some(published) => (published, DateSource::Published),
+                None => (computed, computed_source),
             };
-            let newest = matrix
+            let (end_of_basic_support, end_of_basic_support_source) =
+                match (series.end_of_basic_support, series.key) {
+                    (Some(published), _) => (Some(published), Some(DateSource::Published)),
+                    // Six months after the end of maintenance, published or computed.
+                    (None, SeriesKey::Airflow(..)) => (
+                        Some(add_months(end_of_maintenance, LINE_BASIC_SUPPORT_MONTHS)),
+                        Some(DateSource::Computed),
+                    ),
+                    (None, SeriesKey::Major(_)) => (None, None),
+                };
+            let airflow = matrix
                 .releases_in(series.key)
-                .next_back()
-                .expect("a series with a first release has a newest");
+                .rev()
+                .find_map(|r| r.airflow.clone());
             SeriesLifecycle {
                 series: series.key,
                 channel: series.channel,
                 first_release: first.version.clone(),
-                airflow: newest.airflow.clone(),
-                release_date: first.date,
+                airflow,
+                release_date: *first_date,
                 end_of_maintenance,
-                end_of_maintenance_source: source,
-                end_of_basic_support: series.end_of_basic_support,
+                end_of_maintenance_source,
+                end_of_basic_support,
+                end_of_basic_support_source,
             }
         })
         .collect()

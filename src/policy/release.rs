@@ -86,6 +86,9 @@ pub struct Change<'a> {
     pub packages: Vec<(&'a PackageName, &'a PackageVersion)>,
     /// A backwards-incompatible change.
     pub breaking: bool,
+    /// The package set `packages` are compared with, when it is not `prev`'s own (a base whose
+    /// set the record lacks continues the newest known set of its series).
+    pub relative_to: Option<&'a PackageSet>,
 }
 
 /// The bump the policy requires for `change` on top of `prev`.
@@ -99,8 +102,9 @@ pub fn required_bump(prev: &Release, change: &Change<'_>) -> Requirement {
             req = Requirement { bump, rule };
         }
     };
+    let prev_packages = change.relative_to.unwrap_or(&prev.packages);
     for (name, version) in &change.packages {
-        match prev.packages.get(name) {
+        match prev_packages.get(name) {
             None => raise(
                 Bump::Minor,
                 format!(
@@ -125,21 +129,19 @@ pub fn required_bump(prev: &Release, change: &Change<'_>) -> Requirement {
             Some(_) => {}
         }
     }
-    if let Some(airflow) = change.airflow {
-        if airflow.minor_series() != prev.airflow.minor_series() {
+    if let (Some(airflow), Some(prev_airflow)) = (change.airflow, &prev.airflow) {
+        if airflow.minor_series() != prev_airflow.minor_series() {
             raise(
                 Bump::Major,
                 format!(
-                    "major: Airflow {} -> {airflow} is a new Airflow minor version, which needs a major release",
-                    prev.airflow
+                    "major: Airflow {prev_airflow} -> {airflow} is a new Airflow minor version, which needs a major release"
                 ),
             );
-        } else if airflow != &prev.airflow {
+        } else if airflow != prev_airflow {
             raise(
                 Bump::Minor,
                 format!(
-                    "minor: Airflow {} -> {airflow} is a new Airflow patch version, which needs at least a minor release",
-                    prev.airflow
+                    "minor: Airflow {prev_airflow} -> {airflow} is a new Airflow patch version, which needs at least a minor release"
                 ),
             );
         }
@@ -182,7 +184,7 @@ pub fn check_pair(prev: &Release, next: &Release) -> Result<(), Violation> {
         _ => required_bump(
             prev,
             &Change {
-                airflow: Some(&next.airflow),
+                airflow: next.airflow.as_ref(),
                 ..Change::default()
             },
         ),
@@ -227,15 +229,15 @@ pub enum NextError {
         /// The requested Airflow.
         to: AirflowVersion,
     },
-    /// A major bump is needed but that major already exists.
+    /// A major bump (or a new line) is needed but that series already exists.
     #[error(
-        "{rule}, but series {major} already exists; cut from the newest release of the newest series instead"
+        "{rule}, but series {major} already exists; cut from the newest release of that series instead"
     )]
     MajorTaken {
         /// The rule that required the major bump.
         rule: String,
-        /// The major that would be created.
-        major: u64,
+        /// The series that would be created.
+        major: SeriesKey,
     },
     /// The next number does not fit (a version such as `11.18446744073709551615.0`).
     #[error("{0} has no next version: a number of it is at its largest")]
@@ -243,6 +245,62 @@ pub enum NextError {
     /// An Airflow version that cannot be expressed in the version scheme.
     #[error("Airflow {0} cannot follow an X.Y-Z Runtime with a lower Airflow line")]
     Scheme(AirflowVersion),
+    /// An Airflow 3 (or later) version on a semantic-version base, or an Airflow 2 version on an
+    /// `X.Y-Z` base, given with `--from`.
+    #[error(
+        "Airflow {airflow} cannot continue {from}: Runtimes for Airflow 2 use semantic versions and Runtimes for Airflow 3 and later use X.Y-Z versions; cut from a release of the same era, or leave out --from"
+    )]
+    Era {
+        /// The base release.
+        from: RuntimeVersion,
+        /// The requested Airflow.
+        airflow: AirflowVersion,
+    },
+    /// The base release's Airflow version is not in the record, so no rule can be applied to it.
+    #[error(
+        "the Airflow version of {0} is not in the public record, so the release policy cannot be applied to a release after it; record it in the matrix first"
+    )]
+    BaseAirflowUnknown(RuntimeVersion),
+}
+
+/// The release a new release carrying `airflow` continues by default: for an Airflow 3 (or later)
+/// version, the newest release of its `X.Y` line, else of the newest lower line, else the newest
+/// semantic version (the first `X.Y-Z` line starts there); for an Airflow 2 version, the newest
+/// semantic version of the series that carries its Airflow minor, else the newest semantic
+/// version. Without an Airflow version, the newest release.
+pub fn default_base<'m>(
+    matrix: &'m Matrix,
+    airflow: Option<&AirflowVersion>,
+) -> Option<&'m Release> {
+    let releases = matrix.releases();
+    let Some(airflow) = airflow else {
+        return releases.last();
+    };
+    let semver = || {
+        releases
+            .iter()
+            .rev()
+            .find(|r| matches!(r.version, RuntimeVersion::Semver(_)))
+    };
+    if airflow.major() >= 3 {
+        let line = airflow.minor_series();
+        releases
+            .iter()
+            .rev()
+            .find(|r| matches!(&r.version, RuntimeVersion::Build(b) if (b.airflow_major, b.airflow_minor) <= line))
+            .or_else(semver)
+    } else {
+        let series = releases
+            .iter()
+            .filter(|r| matches!(r.version, RuntimeVersion::Semver(_)))
+            .filter(|r| r.airflow.as_ref().is_some_and(|a| a.minor_series() == airflow.minor_series()))
+            .map(|r| r.version.series())
+            .next_back();
+        match series {
+            Some(key) => matrix.releases_in(key).next_back(),
+            None => semver(),
+        }
+    }
 }
 
 /// The next version the policy requires, with the rule that decided it.
@@ -269,7 +327,7 @@ pub fn next_version(
         Some(v) => matrix
             .release(v)
             .ok_or_else(|| NextError::Unknown(v.clone()))?,
-        None => matrix.releases().last().ok_or(NextError::Empty)?,
+        None => default_base(matrix, change.airflow).ok_or(NextError::Empty)?,
     };
     let series = base.version.series();
     let newest = matrix
@@ -283,29 +341,53 @@ pub fn next_version(
             newest: newest.version.clone(),
         });
     }
-    if let Some(airflow) = change.airflow
-        && airflow < &base.airflow
-    {
-        return Err(NextError::Downgrade {
-            from: base.version.clone(),
-            airflow: base.airflow.clone(),
-            to: airflow.clone(),
-        });
+    let Some(base_airflow) = &base.airflow else {
+        return Err(NextError::BaseAirflowUnknown(base.version.clone()));
+    };
+    if let Some(airflow) = change.airflow {
+        // Airflow 2 continues semantic versions; Airflow 3 continues X.Y-Z lines, and starts the
+        // first line from a semantic version only while there is no line yet.
+        let build_base = matches!(base.version, RuntimeVersion::Build(_));
+        let lines_exist = matrix
+            .releases()
+            .iter()
+            .any(|r| matches!(r.version, RuntimeVersion::Build(_)));
+        let crosses = if airflow.major() >= 3 {
+            !build_base && lines_exist
+        } else {
+            build_base
+        };
+        if crosses {
+            return Err(NextError::Era {
+                from: base.version.clone(),
+                airflow: airflow.clone(),
+            });
+        }
+        if airflow < base_airflow {
+            return Err(NextError::Downgrade {
+                from: base.version.clone(),
+                airflow: base_airflow.clone(),
+                to: airflow.clone(),
+            });
+        }
     }
     let req = required_bump(base, change);
-    let version = match &base.version {
-        RuntimeVersion::Semver(v) => {
-            let airflow_major = change.airflow.map_or(base.airflow.major(), |a| a.major());
-            if airflow_major >= 3 && airflow_major != base.airflow.major() {
-                let a = change
-                    .airflow
-                    .expect("a new Airflow major comes from the change");
+    let (version, rule) = match &base.version {
+        RuntimeVersion::Semver(v) => match change.airflow {
+            Some(a) if a.major() >= 3 => (
                 RuntimeVersion::Build(BuildVersion {
                     airflow_major: a.major(),
                     airflow_minor: a.minor(),
                     build: 1,
-                })
-            } else {
+                }),
+                format!(
+                    "line: Airflow {base_airflow} -> {a} moves to Airflow {}, whose Runtimes use X.Y-Z versions (Airflow X.Y, build Z): the first build of line {}.{}",
+                    a.major(),
+                    a.major(),
+                    a.minor()
+                ),
+            ),
+            _ => {
                 let bumped = bump_semver(v, req.bump)?;
                 if req.bump == Bump::Major
                     && matrix
@@ -315,53 +397,64 @@ pub fn next_version(
                 {
                     return Err(NextError::MajorTaken {
                         rule: req.rule,
-                        major: bumped.major,
+                        major: SeriesKey::Major(bumped.major),
                     });
                 }
-                RuntimeVersion::Semver(bumped)
+                (RuntimeVersion::Semver(bumped), req.rule)
             }
-        }
+        },
         RuntimeVersion::Build(b) => {
-            let (x, y) = change
-                .airflow
-                .map_or((b.airflow_major, b.airflow_minor), |a| a.minor_series());
-            if (x, y) < (b.airflow_major, b.airflow_minor) {
+            let line = (b.airflow_major, b.airflow_minor);
+            let (x, y) = change.airflow.map_or(line, |a| a.minor_series());
+            if (x, y) < line {
                 return Err(NextError::Scheme(change.airflow.cloned().expect("checked")));
             }
-            let build = if (x, y) == (b.airflow_major, b.airflow_minor) {
-                b.build
+            if (x, y) == line {
+                let build = b
+                    .build
                     .checked_add(1)
-                    .ok_or_else(|| NextError::Overflow(base.version.clone()))?
+                    .ok_or_else(|| NextError::Overflow(base.version.clone()))?;
+                let what = match change.airflow {
+                    Some(a) if a != base_airflow => {
+                        format!("Airflow {base_airflow} -> {a} stays on line {x}.{y}")
+                    }
+                    _ => format!("Airflow {base_airflow} stays"),
+                };
+                let version = RuntimeVersion::Build(BuildVersion {
+                    airflow_major: x,
+                    airflow_minor: y,
+                    build,
+                });
+                let rule = format!(
+                    "build: {what}; in the X.Y-Z scheme every change on a line (Airflow patch, packages, fixes) is its next build: {} -> {version}",
+                    base.version
+                );
+                (version, rule)
             } else {
-                1
-            };
-            let candidate = BuildVersion {
-                airflow_major: x,
-                airflow_minor: y,
-                build,
-            };
-            if build == 1
-                && matrix
+                if matrix
                     .releases_in(SeriesKey::Airflow(x, y))
                     .next()
                     .is_some()
-            {
-                return Err(NextError::MajorTaken {
-                    rule: req.rule,
-                    major: x,
+                {
+                    return Err(NextError::MajorTaken {
+                        rule: format!("line: Airflow {x}.{y} has its own line"),
+                        major: SeriesKey::Airflow(x, y),
+                    });
+                }
+                let a = change.airflow.expect("a new line comes from the change");
+                let version = RuntimeVersion::Build(BuildVersion {
+                    airflow_major: x,
+                    airflow_minor: y,
+                    build: 1,
                 });
+                let rule = format!(
+                    "line: Airflow {base_airflow} -> {a} is a new Airflow minor version, which opens line {x}.{y} at build 1: {version}"
+                );
+                (version, rule)
             }
-            RuntimeVersion::Build(candidate)
         }
     };
     let bump = bump_between(&base.version, &version);
-    let rule = if matches!(version, RuntimeVersion::Build(_))
-        && !matches!(base.version, RuntimeVersion::Build(_))
-    {
-        "major: Airflow 3 and later use X.Y-Z Runtime versions (Airflow X.Y, build Z)".to_string()
-    } else {
-        req.rule
-    };
     Ok(Next {
         from: base.version.clone(),
         version,

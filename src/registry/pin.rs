@@ -24,7 +24,7 @@ use crate::model::Digest;
 /// airflow = "2.7.0"
 /// date = 2023-08-18
 /// python-variants = ["3.10"]
-/// packages-unknown = true
+/// unknown = ["packages"]
 /// "#, "m.toml").unwrap();
 /// assert_eq!(runtime_kit::registry::pin::base_images(&m),
 ///            ["python:3.10-slim-bullseye", "python:3.11-slim-bullseye"]);

@@ -21,7 +21,9 @@ use crate::model::{
     AirflowVersion, PackageName, PackageSet, PackageVersion, ParseError, PythonVersion,
     RuntimeVersion, SeriesKey,
 };
-use crate::policy::release::{Change as PolicyChange, Next, NextError, next_version};
+use crate::policy::release::{
+    Change as PolicyChange, Next, NextError, default_base, next_version,
+};
 use crate::render::tree::TreeError;
 use crate::render::{self, Change, RenderError, Templates};
 
@@ -112,8 +114,11 @@ pub enum CutError {
     /// The same package twice.
     #[error("{0} is given twice")]
     Duplicate(PackageName),
-    /// The base release's package set is not known, so it cannot be carried forward.
-    #[error("the package set of {0} is not in the record; a release cannot continue it")]
+    /// The base release's package set is not known, nor that of any earlier release of its
+    /// series, and no pins were given.
+    #[error(
+        "the package set of {0} is not in the public record, nor that of an earlier release of its series, so there is none to carry forward; give the new release's pins with --new-package NAME==VERSION"
+    )]
     UnknownBase(RuntimeVersion),
     /// The computed version is already recorded.
     #[error("{0} already exists in the matrix")]
@@ -150,6 +155,9 @@ pub enum CutError {
 pub struct Cut {
     /// The version, the release it continues and the rule that decided it.
     pub next: Next,
+    /// The release whose package set was carried forward, when it is not the base (whose set
+    /// the public record lacks).
+    pub packages_from: Option<RuntimeVersion>,
     /// The new matrix text.
     pub text: String,
     /// The new matrix, validated.
@@ -171,18 +179,30 @@ impl Cut {
 pub fn cut(matrix: &Matrix, request: &CutRequest) -> Result<Cut, CutError> {
     let base_version = match &request.from {
         Some(v) => v.clone(),
-        None => matrix
-            .releases()
-            .last()
+        None => default_base(matrix, Some(&request.airflow))
             .map(|r| r.version.clone())
             .ok_or(NextError::Empty)?,
     };
     let base = matrix
         .release(&base_version)
         .ok_or_else(|| NextError::Unknown(base_version.clone()))?;
-    if !base.packages_known {
+    // The packages carried forward: the base's, or where the record lacks them, those of the
+    // newest release of its series whose set is known (the cut says so); with none, the new
+    // release's set is exactly its --new-package pins.
+    let content: Option<&Release> = if base.packages_known {
+        Some(base)
+    } else {
+        matrix
+            .releases_in(base.version.series())
+            .rev()
+            .find(|r| r.packages_known && r.version < base.version)
+    };
+    if content.is_none() && request.new_packages.is_empty() {
         return Err(CutError::UnknownBase(base.version.clone()));
     }
+    let empty = PackageSet::new();
+    let carried = content.map_or(&empty, |c| &c.packages);
+    let carried_slim = content.map_or(&empty, |c| &c.slim_packages);
     let mut seen = std::collections::BTreeSet::new();
     for pin in request.packages.iter().chain(&request.new_packages) {
         if !seen.insert(&pin.name) {
@@ -195,7 +215,7 @@ pub fn cut(matrix: &Matrix, request: &CutRequest) -> Result<Cut, CutError> {
         }
     }
     for pin in &request.packages {
-        if !base.packages.contains(&pin.name) && !base.slim_packages.contains(&pin.name) {
+        if !carried.contains(&pin.name) && !carried_slim.contains(&pin.name) {
             return Err(CutError::UnknownPackage {
                 name: pin.name.clone(),
                 base: base.version.clone(),
@@ -203,7 +223,7 @@ pub fn cut(matrix: &Matrix, request: &CutRequest) -> Result<Cut, CutError> {
         }
     }
     for pin in &request.new_packages {
-        if let Some(v) = base.packages.get(&pin.name) {
+        if let Some(v) = carried.get(&pin.name) {
             return Err(CutError::KnownPackage {
                 name: pin.name.clone(),
                 base: base.version.clone(),
@@ -211,18 +231,20 @@ pub fn cut(matrix: &Matrix, request: &CutRequest) -> Result<Cut, CutError> {
             });
         }
     }
-    if request.date < base.date {
+    if let Some(base_date) = base.date
+        && request.date < base_date
+    {
         return Err(CutError::Date {
             date: request.date,
             base: base.version.clone(),
-            base_date: base.date,
+            base_date,
         });
     }
     let changed: Vec<(&PackageName, &PackageVersion)> = request
         .packages
         .iter()
         .chain(&request.new_packages)
-        .filter(|p| base.packages.get(&p.name) != Some(&p.version))
+        .filter(|p| carried.get(&p.name) != Some(&p.version))
         .map(|p| (&p.name, &p.version))
         .collect();
     let python_changed = request.python.is_some_and(|p| p != base.python);
@@ -230,19 +252,20 @@ pub fn cut(matrix: &Matrix, request: &CutRequest) -> Result<Cut, CutError> {
         airflow: Some(&request.airflow),
         packages: changed,
         breaking: request.breaking || python_changed,
+        relative_to: Some(carried),
     };
     let next = next_version(matrix, Some(&base.version), &change)?;
     if matrix.release(&next.version).is_some() {
         return Err(CutError::Exists(next.version));
     }
 
-    let mut packages = base.packages.clone();
-    let mut slim_packages = base.slim_packages.clone();
+    let mut packages = carried.clone();
+    let mut slim_packages = carried_slim.clone();
     for pin in request.packages.iter().chain(&request.new_packages) {
-        if base.slim_packages.contains(&pin.name) {
+        if carried_slim.contains(&pin.name) {
             slim_packages.insert(pin.name.clone(), pin.version.clone());
         }
-        if base.packages.contains(&pin.name) || request.new_packages.contains(pin) {
+        if carried.contains(&pin.name) || request.new_packages.contains(pin) {
             packages.insert(pin.name.clone(), pin.version.clone());
         }
     }
@@ -255,19 +278,57 @@ pub fn cut(matrix: &Matrix, request: &CutRequest) -> Result<Cut, CutError> {
             channel: s.channel,
         });
     }
-    // A release that starts a series brings its table: channel, and the release's Python as
-    // the series default.
+    // A release that starts a series brings its table: channel, the release's Python as the
+    // series default, and what the base's series gives its releases (images, Debian, registry,
+    // index); its lifecycle dates are computed from the policy until published ones are recorded.
+    let base_series = matrix.series_of(base.version.series());
     let series_block = series.is_none().then(|| {
-        format!(
+        let mut block = format!(
             "{}\nchannel = {}\npython = {}\n",
             next.version.series().table_header(),
             quoted(&request.channel.unwrap_or(Channel::Stable).to_string()),
             quoted(&python.to_string())
-        )
+        );
+        if let Some(bs) = base_series {
+            if let Some(variants) = &bs.python_variants {
+                let mut variants = variants.clone();
+                if python != base.python && !variants.contains(&base.python) {
+                    variants.push(base.python);
+                }
+                variants.retain(|p| *p != python);
+                variants.sort();
+                block.push_str(&format!("python-variants = {}\n", python_list(&variants)));
+            }
+            if let Some(slim) = bs.slim {
+                block.push_str(&format!("slim = {slim}\n"));
+            }
+            if let Some(d) = bs.debian {
+                block.push_str(&format!("debian = {}\n", quoted(d.codename())));
+            }
+            if let Some(r) = &bs.repository {
+                block.push_str(&format!("repository = {}\n", quoted(r)));
+            }
+            if let Some(i) = &bs.index {
+                block.push_str(&format!("index = {}\n", quoted(i)));
+            }
+        }
+        block
     });
-    let series_python = match series {
-        Some(s) => s.python,
-        None => Some(python),
+    // What the new release's series gives it, so the entry says only what differs.
+    let inherited = |s: Option<&crate::matrix::Series>| Inherited {
+        python: s.and_then(|s| s.python),
+        python_variants: s.and_then(|s| s.python_variants.clone()),
+        slim: s.and_then(|s| s.slim).unwrap_or(false),
+        debian: s.and_then(|s| s.debian).unwrap_or(matrix.defaults().debian),
+        index: s.and_then(|s| s.index.clone()),
+    };
+    let from_series = match series {
+        Some(s) => inherited(Some(s)),
+        None => {
+            let mut i = inherited(base_series);
+            i.python = Some(python);
+            i
+        }
     };
     // The base's Python images continue; with a new default Python, the old default becomes a
     // variant and the new one is no longer one.
@@ -278,12 +339,24 @@ pub fn cut(matrix: &Matrix, request: &CutRequest) -> Result<Cut, CutError> {
     python_variants.retain(|p| *p != python);
     python_variants.sort();
     python_variants.dedup();
+    let series_variants = from_series.python_variants.clone().map(|mut v| {
+        v.retain(|p| *p != python);
+        v.sort();
+        v
+    });
     let block = entry_text(&EntryFields {
-        python_variants: &python_variants,
+        python_variants: (Some(&python_variants) != series_variants.as_ref()
+            && !(python_variants.is_empty() && series_variants.is_none()))
+        .then_some(python_variants.as_slice()),
         version: &next.version,
         airflow: &request.airflow,
         date: request.date,
-        python: (Some(python) != series_python).then_some(python),
+        python: (Some(python) != from_series.python).then_some(python),
+        slim: (base.slim != from_series.slim).then_some(base.slim),
+        debian: (base.debian != from_series.debian).then_some(base.debian),
+        index: (base.index != from_series.index)
+            .then(|| base.index.clone())
+            .flatten(),
         base,
         packages: &packages,
         slim_packages: &slim_packages,
@@ -319,6 +392,9 @@ pub fn cut(matrix: &Matrix, request: &CutRequest) -> Result<Cut, CutError> {
     let new_matrix = Matrix::from_str_named(&text, matrix.path())
         .map_err(|e| CutError::Invalid(e.to_string()))?;
     Ok(Cut {
+        packages_from: content
+            .filter(|c| c.version != base.version)
+            .map(|c| c.version.clone()),
         next,
         text,
         matrix: new_matrix,
@@ -326,12 +402,25 @@ pub fn cut(matrix: &Matrix, request: &CutRequest) -> Result<Cut, CutError> {
     })
 }
 
+/// What a series gives its releases.
+struct Inherited {
+    python: Option<PythonVersion>,
+    python_variants: Option<Vec<PythonVersion>>,
+    slim: bool,
+    debian: crate::model::DebianRelease,
+    index: Option<String>,
+}
+
 struct EntryFields<'a> {
     version: &'a RuntimeVersion,
     airflow: &'a AirflowVersion,
     date: Date,
     python: Option<PythonVersion>,
-    python_variants: &'a [PythonVersion],
+    /// Written when they differ from the series'.
+    python_variants: Option<&'a [PythonVersion]>,
+    slim: Option<bool>,
+    debian: Option<crate::model::DebianRelease>,
+    index: Option<String>,
     base: &'a Release,
     packages: &'a PackageSet,
     slim_packages: &'a PackageSet,
@@ -339,6 +428,11 @@ struct EntryFields<'a> {
 
 fn quoted(s: &str) -> String {
     toml_edit::Value::from(s).to_string().trim().to_string()
+}
+
+fn python_list(pythons: &[PythonVersion]) -> String {
+    let list: Vec<String> = pythons.iter().map(|p| quoted(&p.to_string())).collect();
+    format!("[{}]", list.join(", "))
 }
 
 /// The `[[release]]` block of a new release, in the matrix's layout.
@@ -350,18 +444,16 @@ fn entry_text(f: &EntryFields<'_>) -> String {
     if let Some(p) = f.python {
         out.push_str(&format!("python = {}\n", quoted(&p.to_string())));
     }
-    if !f.python_variants.is_empty() {
-        let list: Vec<String> = f
-            .python_variants
-            .iter()
-            .map(|p| quoted(&p.to_string()))
-            .collect();
-        out.push_str(&format!("python-variants = [{}]\n", list.join(", ")));
+    if let Some(variants) = f.python_variants {
+        out.push_str(&format!("python-variants = {}\n", python_list(variants)));
     }
-    if f.base.slim {
-        out.push_str("slim = true\n");
+    if let Some(slim) = f.slim {
+        out.push_str(&format!("slim = {slim}\n"));
     }
-    if let Some(index) = &f.base.index {
+    if let Some(d) = f.debian {
+        out.push_str(&format!("debian = {}\n", quoted(d.codename())));
+    }
+    if let Some(index) = &f.index {
         out.push_str(&format!("index = {}\n", quoted(index)));
     }
     let table = |out: &mut String, name: &str, set: &PackageSet| {

@@ -36,15 +36,15 @@ pub struct FeedEntry {
 #[derive(Clone, Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Metadata {
-    /// The Airflow version it carries.
-    pub airflow_version: AirflowVersion,
+    /// The Airflow version it carries (`null` where the public record lacks it).
+    pub airflow_version: Option<AirflowVersion>,
     /// `stable` for releases (every major is on the stable channel), `beta` for pre-releases.
     pub channel: &'static str,
     /// Whether its major series is long-term support (`LTS`, as the CLI's feed spells it).
     #[serde(rename = "LTS")]
     pub lts: bool,
-    /// Release date, `YYYY-MM-DD`.
-    pub release_date: Date,
+    /// Release date, `YYYY-MM-DD` (`null` where the public record lacks it).
+    pub release_date: Option<Date>,
     /// Whether it was withdrawn.
     pub yanked: bool,
     /// The published reason, when yanked.
@@ -67,8 +67,9 @@ pub struct Metadata {
 pub struct Migrations {
     /// Whether upgrading from the previous release migrates the Airflow metadata database: an
     /// Airflow release between the two added a migration (`[airflow] db-migrations` of the
-    /// matrix; without it, any change of Airflow version counts). True for the first release.
-    pub airflow_database: bool,
+    /// matrix; without it, any change of Airflow version counts). True for the first release;
+    /// `null` where the Airflow version of either release is not in the record.
+    pub airflow_database: Option<bool>,
 }
 
 /// Builds the feed of every release.
@@ -103,8 +104,14 @@ pub fn feed(matrix: &Matrix) -> Feed {
                 python_versions: r.pythons().collect(),
             },
             migrations: Migrations {
-                airflow_database: previous
-                    .is_none_or(|p| matrix.migrates_database(&p.airflow, &r.airflow)),
+                airflow_database: match previous {
+                    None => Some(true),
+                    Some(p) => p
+                        .airflow
+                        .as_ref()
+                        .zip(r.airflow.as_ref())
+                        .map(|(a, b)| matrix.migrates_database(a, b)),
+                },
             },
         };
         match r.version {

@@ -46,12 +46,22 @@ pub struct Notes {
     pub from: RuntimeVersion,
     /// The newer release.
     pub to: RuntimeVersion,
-    /// Release date of `to`.
-    pub release_date: Date,
-    /// Airflow of `from`.
-    pub airflow_from: AirflowVersion,
-    /// Airflow of `to`.
-    pub airflow_to: AirflowVersion,
+    /// Release date of `to` (`None` where the record lacks it).
+    pub release_date: Option<Date>,
+    /// For a `to` without a known date: the day it existed by.
+    pub existed_by: Option<Date>,
+    /// Airflow of `from` (`None` where the record lacks it).
+    pub airflow_from: Option<AirflowVersion>,
+    /// Airflow of `to` (`None` where the record lacks it).
+    pub airflow_to: Option<AirflowVersion>,
+    /// Debian release of `from`'s images.
+    pub debian_from: crate::model::DebianRelease,
+    /// Debian release of `to`'s images.
+    pub debian_to: crate::model::DebianRelease,
+    /// Repository of `from`'s images.
+    pub repository_from: String,
+    /// Repository of `to`'s images.
+    pub repository_to: String,
     /// Default Python of `from`.
     pub python_from: PythonVersion,
     /// Default Python of `to`.
@@ -111,8 +121,13 @@ pub fn notes(
         from: a.version.clone(),
         to: b.version.clone(),
         release_date: b.date,
+        existed_by: b.existed_by,
         airflow_from: a.airflow.clone(),
         airflow_to: b.airflow.clone(),
+        debian_from: a.debian,
+        debian_to: b.debian,
+        repository_from: a.repository.clone(),
+        repository_to: b.repository.clone(),
         python_from: a.python,
         python_to: b.python,
         added: Vec::new(),
@@ -174,17 +189,20 @@ impl Notes {
     pub fn to_markdown(&self) -> String {
         let mut md = String::new();
         let _ = writeln!(md, "# Runtime {}\n", self.to);
+        let released = match (self.release_date, self.existed_by) {
+            (Some(d), _) => format!("Released {d}."),
+            (None, Some(d)) => {
+                format!("Release date not in the public record; it existed by {d}.")
+            }
+            (None, None) => "Release date not in the public record.".to_string(),
+        };
         if self.from < self.to {
-            let _ = writeln!(
-                md,
-                "Changes since Runtime {}. Released {}.\n",
-                self.from, self.release_date
-            );
+            let _ = writeln!(md, "Changes since Runtime {}. {released}\n", self.from);
         } else {
             let _ = writeln!(
                 md,
-                "Changes when going back from Runtime {} (a downgrade). Released {}.\n",
-                self.from, self.release_date
+                "Changes when going back from Runtime {} (a downgrade). {released}\n",
+                self.from
             );
         }
         for Yanked { version, reason } in &self.yanked {
@@ -194,10 +212,17 @@ impl Notes {
             );
         }
         let _ = writeln!(md, "## Airflow\n");
-        if self.airflow_from == self.airflow_to {
-            let _ = writeln!(md, "Airflow {} (unchanged).\n", self.airflow_to);
-        } else {
-            let _ = writeln!(md, "Airflow {} → {}.\n", self.airflow_from, self.airflow_to);
+        let text = |a: &Option<AirflowVersion>| {
+            a.as_ref()
+                .map_or_else(|| "(not in the public record)".to_string(), |a| a.to_string())
+        };
+        match (&self.airflow_from, &self.airflow_to) {
+            (Some(a), Some(b)) if a == b => {
+                let _ = writeln!(md, "Airflow {b} (unchanged).\n");
+            }
+            (a, b) => {
+                let _ = writeln!(md, "Airflow {} → {}.\n", text(a), text(b));
+            }
         }
         let _ = writeln!(md, "## Python\n");
         if self.python_from == self.python_to {
@@ -208,6 +233,26 @@ impl Notes {
                 "Default Python {} → {}.\n",
                 self.python_from, self.python_to
             );
+        }
+        if self.debian_from != self.debian_to || self.repository_from != self.repository_to {
+            let _ = writeln!(md, "## Image\n");
+            if self.debian_from != self.debian_to {
+                let _ = writeln!(
+                    md,
+                    "Debian {} ({}) → {} ({}).\n",
+                    self.debian_from.number(),
+                    self.debian_from,
+                    self.debian_to.number(),
+                    self.debian_to
+                );
+            }
+            if self.repository_from != self.repository_to {
+                let _ = writeln!(
+                    md,
+                    "Published to `{}` (was `{}`).\n",
+                    self.repository_to, self.repository_from
+                );
+            }
         }
         let _ = writeln!(md, "## Packages\n");
         if self.packages_unknown {
@@ -269,11 +314,11 @@ impl Notes {
             (Some(l), Some(status)) => {
                 let _ = write!(
                     md,
-                    "Series {} ({} channel): maintained until {}",
+                    "Series {} ({} channel): end of maintenance {}",
                     l.series, l.channel, l.end_of_maintenance
                 );
                 if let Some(b) = l.end_of_basic_support {
-                    let _ = write!(md, ", basic support until {b}");
+                    let _ = write!(md, ", end of basic support {b}");
                 }
                 let _ = writeln!(md, ". Status: {status}.");
             }

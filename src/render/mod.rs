@@ -66,6 +66,10 @@ pub const PARTIALS: &[(&str, &str)] = &[
         "build-packages",
         include_str!("../../templates/partials/build-packages.hbs"),
     ),
+    (
+        "onbuild-requirements",
+        include_str!("../../templates/partials/onbuild-requirements.hbs"),
+    ),
 ];
 
 /// Why rendering failed.
@@ -213,6 +217,15 @@ pub struct IndexContext {
     pub url: String,
 }
 
+/// A package a build installs from a vendor's index only, for templates.
+#[derive(Clone, Debug, Serialize)]
+pub struct VendorContext {
+    /// `name==version`.
+    pub requirement: String,
+    /// The index that serves it.
+    pub url: String,
+}
+
 /// Everything a template may print for one image: typed values rendered to text, nothing
 /// optional that a template could misspell into empty output (strict mode rejects unknown keys).
 #[derive(Clone, Debug, Serialize)]
@@ -223,6 +236,9 @@ pub struct ImageContext {
     pub version: String,
     /// Airflow version.
     pub airflow: String,
+    /// Whether the image carries Airflow 3 or later (`X.Y-Z` Runtimes): the api-server and
+    /// dag-processor commands, the ONBUILD order of the Airflow-3 images, their labels.
+    pub airflow3: bool,
     /// Python `X.Y`.
     pub python: String,
     /// Debian code name.
@@ -231,15 +247,23 @@ pub struct ImageContext {
     pub variant: &'static str,
     /// Default of the `BASE_IMAGE` build argument.
     pub base_image: String,
+    /// The repository the release is published to.
+    pub repository: String,
     /// `org.opencontainers.image.title`.
     pub title: String,
     /// `org.opencontainers.image.description`.
     pub description: String,
     /// `org.opencontainers.image.source`, when the matrix gives one.
     pub source: Option<String>,
-    /// `pip install` arguments: `apache-airflow==X` then every pin of the image.
+    /// `pip install` arguments: `apache-airflow==X` then every pin of the image that the public
+    /// index serves.
     pub requirements: Vec<String>,
-    /// Extra package indexes the release needs.
+    /// Pins only a vendor index serves, installed in a step of their own that a build which
+    /// cannot reach that index skips (`--build-arg RUNTIME_VENDOR_PACKAGES=skip`).
+    pub vendor: Vec<VendorContext>,
+    /// The URLs of the indexes `vendor` comes from, each once.
+    pub vendor_indexes: Vec<String>,
+    /// Every package index the release needs besides PyPI.
     pub indexes: Vec<IndexContext>,
     /// Whether the package set is known.
     pub packages_known: bool,
@@ -249,13 +273,20 @@ pub struct ImageContext {
     pub constraints_path: &'static str,
     /// Where the global Airflow constraint lives in the image.
     pub airflow_constraint_path: &'static str,
+    /// Where a build that skipped the vendor packages lists them, in the image.
+    pub vendor_skipped_path: &'static str,
     /// The user images run as.
     pub user: UserContext,
 }
 
+/// Where a build that skipped the vendor-only packages lists them, inside the image.
+pub const VENDOR_SKIPPED_PATH: &str = "/usr/local/share/runtime/vendor-packages-skipped.txt";
+
 impl ImageContext {
-    /// The context of `variant` of `release`.
-    pub fn new(matrix: &Matrix, release: &Release, variant: Variant) -> ImageContext {
+    /// The context of `variant` of `release`; `None` for a release whose Airflow version is not
+    /// in the public record (no image of it can be described).
+    pub fn new(matrix: &Matrix, release: &Release, variant: Variant) -> Option<ImageContext> {
+        let airflow = release.airflow.as_ref()?;
         let tag = ImageTag::new(release.version.clone(), variant);
         let python = release.python_of(&variant);
         let base_image = if variant.base {
@@ -267,7 +298,7 @@ impl ImageContext {
         } else {
             format!(
                 "{}:{}",
-                matrix.defaults().repository,
+                release.repository,
                 ImageTag::new(release.version.clone(), variant.as_base())
             )
         };
@@ -277,47 +308,111 @@ impl ImageContext {
             (false, true) => "image without ONBUILD instructions",
             (false, false) => "image with ONBUILD instructions for a project",
         };
-        let requirements = std::iter::once(format!("apache-airflow=={}", release.airflow))
-            .chain(
-                release
-                    .packages_of(&variant)
-                    .iter()
-                    .map(|(n, v)| format!("{n}=={v}")),
-            )
+        let mut requirements = vec![format!("apache-airflow=={airflow}")];
+        let mut vendor = Vec::new();
+        for (n, v) in release.packages_of(&variant).iter() {
+            if matrix.is_vendor_package(release, n) {
+                let url = matrix
+                    .index_of(n)
+                    .or_else(|| release.index.as_deref().and_then(|i| matrix.index(i)))
+                    .map(|i| i.url.clone())
+                    .unwrap_or_default();
+                vendor.push(VendorContext {
+                    requirement: format!("{n}=={v}"),
+                    url,
+                });
+            } else {
+                requirements.push(format!("{n}=={v}"));
+            }
+        }
+        let indexes = matrix
+            .indexes_for(release)
+            .into_iter()
+            .map(|i| IndexContext {
+                name: i.name.clone(),
+                url: i.url.clone(),
+            })
             .collect();
-        ImageContext {
+        let mut vendor_indexes: Vec<String> = Vec::new();
+        for v in &vendor {
+            if !vendor_indexes.contains(&v.url) {
+                vendor_indexes.push(v.url.clone());
+            }
+        }
+        Some(ImageContext {
             tag: tag.to_string(),
             version: release.version.to_string(),
-            airflow: release.airflow.to_string(),
+            airflow: airflow.to_string(),
+            airflow3: airflow.major() >= 3,
             python: python.to_string(),
             debian: release.debian.to_string(),
             variant: if variant.base { "base" } else { "onbuild" },
             base_image,
+            repository: release.repository.clone(),
             title: format!("Runtime {tag}"),
             description: format!(
-                "Apache Airflow {} on Python {python} (Debian {}), {kind}",
-                release.airflow, release.debian
+                "Apache Airflow {airflow} on Python {python} (Debian {}), {kind}",
+                release.debian
             ),
             source: matrix.defaults().source.clone(),
             requirements,
-            indexes: matrix
-                .indexes_for(release)
-                .into_iter()
-                .map(|i| IndexContext {
-                    name: i.name.clone(),
-                    url: i.url.clone(),
-                })
-                .collect(),
+            vendor,
+            vendor_indexes,
+            indexes,
             packages_known: release.packages_known,
             airflow_home: AIRFLOW_HOME,
             constraints_path: CONSTRAINTS_PATH,
             airflow_constraint_path: AIRFLOW_CONSTRAINT_PATH,
+            vendor_skipped_path: VENDOR_SKIPPED_PATH,
             user: UserContext {
                 name: USER_NAME,
                 uid: USER_UID,
             },
-        }
+        })
     }
+}
+
+/// What a base image's labels and global constraint say beyond the matrix: the versions of
+/// Airflow's own distributions (`apache-airflow-core`, `apache-airflow-task-sdk` for Airflow 3)
+/// as the release's lock resolved them.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct LockFacts {
+    /// `apache-airflow-task-sdk` from the lock, when it pins one.
+    pub task_sdk: Option<String>,
+    /// `apache-airflow-core` from the lock, when it pins one.
+    pub core: Option<String>,
+}
+
+impl LockFacts {
+    /// Reads the pins of `apache-airflow-core` and `apache-airflow-task-sdk` from lock text.
+    pub fn of(lock: &str) -> LockFacts {
+        let mut facts = LockFacts::default();
+        for line in lock.lines() {
+            let line = line.split(['#', ';']).next().unwrap_or("").trim();
+            if let Some((name, version)) = line.split_once("==") {
+                let version = version.trim();
+                if !crate::model::is_safe_token(version) {
+                    continue;
+                }
+                match name.trim() {
+                    "apache-airflow-task-sdk" => facts.task_sdk = Some(version.to_string()),
+                    "apache-airflow-core" => facts.core = Some(version.to_string()),
+                    _ => {}
+                }
+            }
+        }
+        facts
+    }
+}
+
+/// The context a template renders: the image's, and what its Python's lock adds (`lock.*`).
+#[derive(Clone, Debug, Serialize)]
+pub struct TemplateContext<'a> {
+    /// The image.
+    #[serde(flatten)]
+    pub image: &'a ImageContext,
+    /// What the lock of the image's Python says.
+    pub lock: &'a LockFacts,
 }
 
 /// The directory of an image's build context, relative to [`OUT_DIR`]:
@@ -345,76 +440,91 @@ pub fn tag_of_context_dir(dir: &Path) -> Option<ImageTag> {
 }
 
 /// Renders every file of every image of `release`. `locks` is the repository root holding
-/// `locks/`; a missing lock falls back to the release's own pins (and the files say so).
+/// `locks/`; a missing lock falls back to the release's own pins (and the files say so). A release
+/// whose Airflow version is not in the public record has no build contexts (an empty list).
 pub fn render_release(
     templates: &Templates,
     matrix: &Matrix,
     release: &Release,
     locks: &Path,
 ) -> Result<Vec<GeneratedFile>, RenderError> {
+    let Some(airflow) = &release.airflow else {
+        return Ok(Vec::new());
+    };
     let mut files = Vec::new();
-    let mut lock_cache: BTreeMap<String, String> = BTreeMap::new();
+    let mut lock_cache: BTreeMap<String, (String, LockFacts)> = BTreeMap::new();
     for variant in release.variants() {
         let tag = ImageTag::new(release.version.clone(), variant);
         let dir = context_dir(&tag);
-        let ctx = ImageContext::new(matrix, release, variant);
-        if variant.base {
-            files.push(GeneratedFile::new(
-                dir.join("Dockerfile"),
-                templates.render("base.Dockerfile", &tag, &ctx)?,
-            ));
-            let python = release.python_of(&variant);
-            let key = python.to_string();
-            if !lock_cache.contains_key(&key) {
-                let text = match lock::read_lock(locks, &release.version, python) {
-                    Ok(Some(text)) => {
-                        let mismatches =
-                            lock::LockPlan::new(matrix, release, python).mismatches(&text);
-                        if !mismatches.is_empty() {
-                            return Err(RenderError::Lock {
-                                path: lock::lock_path(locks, &release.version, python),
-                                version: release.version.clone(),
-                                python,
-                                mismatches,
-                            });
-                        }
-                        text
-                    }
-                    Ok(None) => unlocked_constraints(release, python),
-                    Err(source) => {
-                        return Err(RenderError::Read {
-                            path: lock::lock_path(locks, &release.version, python),
-                            source,
+        let ctx = ImageContext::new(matrix, release, variant).expect("the Airflow version is known");
+        let python = release.python_of(&variant);
+        let key = python.to_string();
+        if !lock_cache.contains_key(&key) {
+            let path = lock::lock_path(locks, &release.version, python);
+            let text = match lock::read_lock(locks, &release.version, python) {
+                Ok(Some(text)) => {
+                    let mismatches = lock::LockPlan::new(matrix, release, python)
+                        .map(|plan| plan.mismatches(&text))
+                        .unwrap_or_default();
+                    if !mismatches.is_empty() {
+                        return Err(RenderError::Lock {
+                            path,
+                            version: release.version.clone(),
+                            python,
+                            mismatches,
                         });
                     }
-                };
-                lock_cache.insert(key.clone(), text);
-            }
-            files.push(GeneratedFile::new(
-                dir.join("constraints.txt"),
-                lock_cache[&key].clone(),
-            ));
-            files.push(GeneratedFile::new(
-                dir.join("airflow-constraint.txt"),
-                format!("apache-airflow=={}\n", release.airflow),
-            ));
-            files.push(GeneratedFile::new(
-                dir.join("pip.conf"),
-                templates.render("pip.conf", &tag, &ctx)?,
-            ));
-            files.push(
-                GeneratedFile::new(
-                    dir.join("entrypoint.sh"),
-                    templates.render("entrypoint.sh", &tag, &ctx)?,
-                )
-                .executable(),
-            );
-        } else {
+                    text
+                }
+                Ok(None) => unlocked_constraints(release, airflow, python),
+                Err(source) => return Err(RenderError::Read { path, source }),
+            };
+            let facts = LockFacts::of(&text);
+            lock_cache.insert(key.clone(), (text, facts));
+        }
+        let (lock_text, facts) = &lock_cache[&key];
+        let full = TemplateContext {
+            image: &ctx,
+            lock: facts,
+        };
+        if !variant.base {
             files.push(GeneratedFile::new(
                 dir.join("Dockerfile"),
-                templates.render("onbuild.Dockerfile", &tag, &ctx)?,
+                templates.render("onbuild.Dockerfile", &tag, &full)?,
             ));
+            continue;
         }
+        files.push(GeneratedFile::new(
+            dir.join("Dockerfile"),
+            templates.render("base.Dockerfile", &tag, &full)?,
+        ));
+        files.push(GeneratedFile::new(
+            dir.join("constraints.txt"),
+            lock_text.clone(),
+        ));
+        // The global constraint: Airflow, and for Airflow 3 its core and task SDK as locked.
+        let mut constraint = format!("apache-airflow=={airflow}\n");
+        if let Some(core) = &facts.core {
+            constraint.push_str(&format!("apache-airflow-core=={core}\n"));
+        }
+        if let Some(sdk) = &facts.task_sdk {
+            constraint.push_str(&format!("apache-airflow-task-sdk=={sdk}\n"));
+        }
+        files.push(GeneratedFile::new(
+            dir.join("airflow-constraint.txt"),
+            constraint,
+        ));
+        files.push(GeneratedFile::new(
+            dir.join("pip.conf"),
+            templates.render("pip.conf", &tag, &full)?,
+        ));
+        files.push(
+            GeneratedFile::new(
+                dir.join("entrypoint.sh"),
+                templates.render("entrypoint.sh", &tag, &full)?,
+            )
+            .executable(),
+        );
     }
     Ok(files)
 }
@@ -459,13 +569,17 @@ fn check_overrides(dir: &Path, known: &[String]) -> Result<(), RenderError> {
 }
 
 /// Constraints for a release without a committed lock: its own pins only.
-fn unlocked_constraints(release: &Release, python: crate::model::PythonVersion) -> String {
+fn unlocked_constraints(
+    release: &Release,
+    airflow: &crate::model::AirflowVersion,
+    python: crate::model::PythonVersion,
+) -> String {
     let mut text = format!(
         "# runtime-kit: no lock for Runtime {} on Python {python}; these are the release's own\n\
          # pins only, so transitive dependencies are not held. Make one with:\n\
          # runtime-kit lock {} --python {python}\n\
-         apache-airflow=={}\n",
-        release.version, release.version, release.airflow
+         apache-airflow=={airflow}\n",
+        release.version, release.version
     );
     for (n, v) in release.packages.iter() {
         text.push_str(&format!("{n}=={v}\n"));

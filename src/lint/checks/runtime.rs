@@ -20,7 +20,7 @@ use crate::lint::rules::*;
 use crate::lint::shell::ShellWord;
 use crate::lint::syntax::{Args, FileSource, Instruction, Kind, Pair};
 use crate::matrix::{Matrix, Release};
-use crate::model::{ImageTag, PackageName, RuntimeVersion, Variant};
+use crate::model::{AirflowVersion, ImageTag, PackageName, RuntimeVersion, Variant};
 use crate::render::ImageContext;
 
 /// The label naming the Runtime version.
@@ -244,33 +244,43 @@ pub(crate) fn check(ctx: &mut Ctx<'_>, path: &Path, matrix: Option<&Matrix>) {
         );
         return;
     }
+    let Some(airflow) = &release.airflow else {
+        ctx.report(
+            RELEASE_UNKNOWN,
+            anchor.0,
+            anchor.1,
+            format!(
+                "the Airflow version of Runtime {version} is not in the public record ({} says unknown = [\"airflow\"]), so it has no build context to compare with",
+                matrix.path().display()
+            ),
+        );
+        return;
+    };
     match id.airflow {
         None => ctx.report(
             AIRFLOW_LABEL,
             anchor.0,
             anchor.1,
-            format!(
-                "no {AIRFLOW_LABEL_KEY} label; Runtime {version} carries Airflow {}",
-                release.airflow
-            ),
+            format!("no {AIRFLOW_LABEL_KEY} label; Runtime {version} carries Airflow {airflow}"),
         ),
         Some((i, p)) => {
             let value = p.value.clone().unwrap_or_default();
-            if !same_version(&value, release.airflow.as_package_version().pep440()) {
+            if !same_version(&value, airflow.as_package_version().pep440()) {
                 ctx.report(
                     AIRFLOW_LABEL,
                     i,
                     p.value_span.clone(),
                     format!(
-                        "{AIRFLOW_LABEL_KEY}={value} but Runtime {version} carries Airflow {}",
-                        release.airflow
+                        "{AIRFLOW_LABEL_KEY}={value} but Runtime {version} carries Airflow {airflow}"
                     ),
                 );
             }
         }
     }
-    pins(ctx, release, &id, final_from);
-    let expected = ImageContext::new(matrix, release, id.variant);
+    pins(ctx, release, airflow, &id, final_from);
+    let Some(expected) = ImageContext::new(matrix, release, id.variant) else {
+        return; // reported above: the Airflow version is known here
+    };
     base_image(ctx, final_from, &expected);
     metadata(ctx, &expected, id.variant);
     if id.variant.base {
@@ -565,7 +575,13 @@ fn pin_of<'a>(at: &'a Instruction, w: &ShellWord, span: Range<usize>) -> Option<
     })
 }
 
-fn pins(ctx: &mut Ctx<'_>, release: &Release, id: &Identity<'_>, final_from: &Instruction) {
+fn pins(
+    ctx: &mut Ctx<'_>,
+    release: &Release,
+    airflow: &AirflowVersion,
+    id: &Identity<'_>,
+    final_from: &Instruction,
+) {
     let df = ctx.df;
     let mut found: Vec<Pin<'_>> = Vec::new();
     let mut installs: Vec<&Instruction> = Vec::new();
@@ -592,7 +608,7 @@ fn pins(ctx: &mut Ctx<'_>, release: &Release, id: &Identity<'_>, final_from: &In
     for pin in &found {
         seen.insert(pin.name.clone(), ());
         let expected = if pin.name == airflow_name {
-            Some((AIRFLOW_PIN, release.airflow.as_package_version()))
+            Some((AIRFLOW_PIN, airflow.as_package_version()))
         } else {
             want.get(&pin.name).map(|v| (PACKAGE_PIN, v))
         };
@@ -646,10 +662,7 @@ fn pins(ctx: &mut Ctx<'_>, release: &Release, id: &Identity<'_>, final_from: &In
         ctx.report_instr(
             AIRFLOW_PIN,
             anchor,
-            format!(
-                "no pip install of apache-airflow=={} for {tag}",
-                release.airflow
-            ),
+            format!("no pip install of apache-airflow=={airflow} for {tag}"),
         );
     }
     for (name, v) in want.iter() {
