@@ -52,7 +52,8 @@ fn main() {
         let images = scope
             .exact_tags()
             .map(|(r, t)| {
-                let mut l = support::labels(&r.version.to_string(), &r.airflow, t.variant.base);
+                let airflow = r.airflow.as_deref().unwrap_or("unknown");
+                let mut l = support::labels(&r.version.to_string(), airflow, t.variant.base);
                 l.insert(
                     "org.opencontainers.image.title".into(),
                     format!("Runtime {t}"),

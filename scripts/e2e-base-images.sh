@@ -2,22 +2,27 @@
 # Makes, with buildah, the local images a release build starts from where no registry can be
 # pulled from (no Docker Hub here):
 #
-#   localhost/debian:bullseye-slim       a Debian bullseye root made with debootstrap (minbase)
+#   localhost/debian:bullseye-slim       a Debian 11 root made with debootstrap (minbase)
 #   localhost/python:3.9-slim-bullseye   a stand-in for the official python:3.9-slim-bullseye:
 #                                        Debian's python3.9 (with its C headers, which the
 #                                        official image also ships) in a virtualenv at
 #                                        /usr/local, so python and pip live in /usr/local/bin
+#   localhost/debian:bookworm-slim       a Debian 12 root, the same way
+#   localhost/python:3.11-slim-bookworm  a stand-in for python:3.11-slim-bookworm, from Debian
+#                                        12's python3.11 the same way (the Airflow 3 lines 3.0
+#                                        and 3.1 publish -python-3.11 images; Debian 12 ships no
+#                                        3.12, the lines' default)
 #
 # Idempotent: an image that exists and was made from this script's current recipe is kept, and
-# the debootstrap root is kept as a tarball in the cache directory, so later runs take a second.
-# Bullseye ships Python 3.9 only, so 3.9 is the only Python a stand-in can be made for.
+# each debootstrap root is kept as a tarball in the cache directory, so later runs take a second.
+# Each Debian release ships one Python 3, so that is the only Python a stand-in can be made for.
 #
 # Usage: scripts/e2e-base-images.sh [--rebuild]
-#   --rebuild   rebuild both images (from the cached tarball; delete it to debootstrap again)
+#   --rebuild   rebuild every image (from the cached tarballs; delete them to debootstrap again)
 #
 # Environment:
-#   RUNTIME_KIT_E2E_CACHE   cache directory (default: <repo>/.cache/e2e): the rootfs tarball,
-#                           the stand-ins' build contexts and the debootstrap log
+#   RUNTIME_KIT_E2E_CACHE   cache directory (default: <repo>/.cache/e2e): the rootfs tarballs,
+#                           the stand-ins' build contexts and the debootstrap logs
 #   RUNTIME_KIT_CA_BUNDLE   CA bundle pip trusts inside the build (default: the host's
 #                           /etc/ssl/certs/ca-certificates.crt when it exists)
 #   DEBIAN_MIRROR           debootstrap mirror (default: debootstrap's own)
@@ -25,7 +30,7 @@
 #                           read by buildah itself (e.g. vfs and chroot where overlayfs or user
 #                           namespaces are unavailable)
 #
-# Prints the stand-in's reference on the last line of stdout.
+# Prints the stand-ins' references, one a line, on stdout.
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -37,8 +42,6 @@ case "${1:-}" in
   *) echo "usage: $0 [--rebuild]" >&2; exit 2 ;;
 esac
 
-debian_ref=localhost/debian:bullseye-slim
-python_ref=localhost/python:3.9-slim-bullseye
 
 for tool in buildah debootstrap; do
   command -v "$tool" >/dev/null || {
@@ -47,7 +50,7 @@ for tool in buildah debootstrap; do
   }
 done
 
-mkdir -p "$cache/contexts/debian" "$cache/contexts/python"
+mkdir -p "$cache/contexts"
 
 log() { echo "e2e-base-images: $*" >&2; }
 # Whether image $1 exists and was built from the Dockerfile $2 as it is now. The recipe's hash is
@@ -72,61 +75,72 @@ if [ -n "$ca" ]; then
            --volume "$cache/contexts/pip-ca.conf:/etc/xdg/pip/pip.conf:ro")
 fi
 
-# --- Debian bullseye, from debootstrap -------------------------------------------------------
-cat >"$cache/contexts/debian/Dockerfile" <<'DOCKERFILE'
+# One Debian root and one Python stand-in on it, for each release the suite builds on.
+# $1 Debian code name, $2 Python X.Y, $3 pip, setuptools and wheel pins (the versions the official
+# image carried then; empty keeps the virtualenv's own).
+stand_in() {
+  local debian=$1 python=$2 pins=$3
+  local debian_ref=localhost/debian:$debian-slim
+  local python_ref=localhost/python:$python-slim-$debian
+  local dctx=$cache/contexts/debian-$debian pctx=$cache/contexts/python-$python-$debian
+  local rebuilt=$rebuild
+  mkdir -p "$dctx" "$pctx"
+  cat >"$dctx/Dockerfile" <<'DOCKERFILE'
 FROM scratch
 ADD rootfs.tar /
 CMD ["bash"]
 DOCKERFILE
-if [ "$rebuild" = 1 ] || ! current "$debian_ref" "$cache/contexts/debian/Dockerfile"; then
-  tarball=$cache/bullseye-rootfs.tar
-  if [ ! -s "$tarball" ]; then
-    log "debootstrap --variant=minbase bullseye (about a minute) ..."
-    rootfs=$(mktemp -d "$cache/rootfs.XXXXXX")
-    trap 'rm -rf "$rootfs"' EXIT
-    if ! debootstrap --variant=minbase bullseye "$rootfs" ${DEBIAN_MIRROR:+"$DEBIAN_MIRROR"} \
-        >"$cache/debootstrap.log" 2>&1; then
-      tail -n 20 "$cache/debootstrap.log" >&2
-      echo "error: debootstrap failed (full log: $cache/debootstrap.log)" >&2
-      exit 1
+  if [ "$rebuild" = 1 ] || ! current "$debian_ref" "$dctx/Dockerfile"; then
+    local tarball=$cache/$debian-rootfs.tar
+    if [ ! -s "$tarball" ]; then
+      log "debootstrap --variant=minbase $debian (about a minute) ..."
+      local rootfs
+      rootfs=$(mktemp -d "$cache/rootfs.XXXXXX")
+      trap 'rm -rf "$rootfs"' EXIT
+      if ! debootstrap --variant=minbase "$debian" "$rootfs" ${DEBIAN_MIRROR:+"$DEBIAN_MIRROR"} \
+          >"$cache/debootstrap-$debian.log" 2>&1; then
+        tail -n 20 "$cache/debootstrap-$debian.log" >&2
+        echo "error: debootstrap $debian failed (full log: $cache/debootstrap-$debian.log)" >&2
+        exit 1
+      fi
+      # No apt lists or package caches in the image, as in the official slim images.
+      rm -rf "$rootfs"/var/lib/apt/lists/* "$rootfs"/var/cache/apt/archives/*.deb
+      tar -C "$rootfs" -cf "$tarball.tmp" .
+      mv "$tarball.tmp" "$tarball"
+      rm -rf "$rootfs"
+      trap - EXIT
     fi
-    # No apt lists or package caches in the image, as in the official slim images.
-    rm -rf "$rootfs"/var/lib/apt/lists/* "$rootfs"/var/cache/apt/archives/*.deb
-    tar -C "$rootfs" -cf "$tarball.tmp" .
-    mv "$tarball.tmp" "$tarball"
-    rm -rf "$rootfs"
-    trap - EXIT
+    ln -f "$tarball" "$dctx/rootfs.tar" 2>/dev/null || cp "$tarball" "$dctx/rootfs.tar"
+    log "building $debian_ref ..."
+    buildah bud --quiet -t "$debian_ref" "$dctx" >/dev/null
+    rm -f "$dctx/rootfs.tar"
+    built "$dctx/Dockerfile"
+    rebuilt=1 # the stand-in starts FROM it
   fi
-  ln -f "$tarball" "$cache/contexts/debian/rootfs.tar" 2>/dev/null \
-    || cp "$tarball" "$cache/contexts/debian/rootfs.tar"
-  log "building $debian_ref ..."
-  buildah bud --quiet -t "$debian_ref" "$cache/contexts/debian" >/dev/null
-  rm -f "$cache/contexts/debian/rootfs.tar"
-  built "$cache/contexts/debian/Dockerfile"
-  rebuild=1 # the stand-in starts FROM it
-fi
-
-# --- the python:3.9-slim-bullseye stand-in ---------------------------------------------------
-# pip, setuptools and wheel at the versions python:3.9-slim-bullseye carried in 2022.
-cat >"$cache/contexts/python/Dockerfile" <<'DOCKERFILE'
-ARG BASE_IMAGE=localhost/debian:bullseye-slim
-FROM ${BASE_IMAGE}
-ENV LANG=C.UTF-8 PYTHON_VERSION=3.9
-RUN apt-get update \
-    && apt-get install -y --no-install-recommends ca-certificates netbase tzdata \
-        python3.9 python3.9-venv python3.9-dev \
-    && python3.9 -m venv /usr/local \
-    && /usr/local/bin/pip install --no-cache-dir --disable-pip-version-check \
-        pip==22.0.4 setuptools==58.1.0 wheel==0.37.1 \
-    && rm -rf /var/lib/apt/lists/* \
+  cat >"$pctx/Dockerfile" <<DOCKERFILE
+ARG BASE_IMAGE=$debian_ref
+FROM \${BASE_IMAGE}
+ENV LANG=C.UTF-8 PYTHON_VERSION=$python
+RUN apt-get update \\
+    && apt-get install -y --no-install-recommends ca-certificates netbase tzdata \\
+        python$python python$python-venv python$python-dev \\
+    && python$python -m venv /usr/local \\
+    ${pins:+&& /usr/local/bin/pip install --no-cache-dir --disable-pip-version-check $pins \\}
+    && rm -rf /var/lib/apt/lists/* \\
     && python --version && pip --version
 CMD ["python3"]
 DOCKERFILE
-if [ "$rebuild" = 1 ] || ! current "$python_ref" "$cache/contexts/python/Dockerfile"; then
-  log "building $python_ref ..."
-  buildah bud --quiet "${ca_args[@]}" --build-arg BASE_IMAGE="$debian_ref" -t "$python_ref" \
-    "$cache/contexts/python" >/dev/null
-  built "$cache/contexts/python/Dockerfile"
-fi
+  if [ "$rebuilt" = 1 ] || ! current "$python_ref" "$pctx/Dockerfile"; then
+    log "building $python_ref ..."
+    buildah bud --quiet "${ca_args[@]}" --build-arg BASE_IMAGE="$debian_ref" -t "$python_ref" \
+      "$pctx" >/dev/null
+    built "$pctx/Dockerfile"
+  fi
+  echo "$python_ref"
+}
 
-echo "$python_ref"
+# python:3.9-slim-bullseye carried pip 22.0.4, setuptools 58.1.0 and wheel 0.37.1 in 2022. On
+# bookworm, pip 24.0 replaces the virtualenv's 23.0.1 (a pip of the Airflow 3 era that reads the
+# locks' markers; the official image's exact pip of each date is not recorded here).
+stand_in bullseye 3.9 "pip==22.0.4 setuptools==58.1.0 wheel==0.37.1"
+stand_in bookworm 3.11 "pip==24.0"

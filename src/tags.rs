@@ -10,8 +10,10 @@
 //! - **minor** `X.Y<suffix>`: the newest eligible release whose minor series is `X.Y` and that
 //!   published the variant. For Airflow-3-era versions (`3.1-12`) the minor series is the Airflow
 //!   line `3.1`, the only alias such releases get (a major alias would cross Airflow minors, which
-//!   the semantic scheme reserves for a new major). Where an old `X.Y.Z` line and an `X.Y-Z` line
-//!   share a name, the `X.Y-Z` line is newer by the version order and wins.
+//!   the semantic scheme reserves for a new major; the record says `3` is not a published tag),
+//!   and only for the default Python: `3.1`, `3.1-base`, never `3.1-python-3.11` (the record: a
+//!   Python other than the default needs the exact build). Where an old `X.Y.Z` line and an
+//!   `X.Y-Z` line share a name, the `X.Y-Z` line is newer by the version order and wins.
 //!
 //! *Eligible* means neither yanked nor a pre-release: a yanked release never receives an alias,
 //! and neither does `5.0.0-rc1`. An alias with a suffix exists as soon as one eligible release of
@@ -134,6 +136,8 @@ impl fmt::Display for AliasLevel {
 pub struct FloatingTag {
     /// The alias, e.g. `9-python-3.10-base`.
     pub tag: Tag,
+    /// The repository it is a tag of (its releases' repository).
+    pub repository: String,
     /// Major or minor alias.
     pub level: AliasLevel,
     /// The series it follows: `9`, `5.0`, `3.1`.
@@ -150,6 +154,8 @@ pub struct FloatingTag {
 pub struct ReleaseTags {
     /// The release.
     pub version: RuntimeVersion,
+    /// The repository its images are published to.
+    pub repository: String,
     /// The Airflow version it carries (the label the registry must show); `None` where the
     /// public record lacks it.
     pub airflow: Option<String>,
@@ -211,6 +217,7 @@ impl TagPlan {
             .iter()
             .map(|r| ReleaseTags {
                 version: r.version.clone(),
+                repository: r.repository.clone(),
                 airflow: r.airflow.as_ref().map(ToString::to_string),
                 yanked: r.is_yanked(),
                 prerelease: r.version.is_prerelease(),
@@ -283,9 +290,23 @@ impl TagPlan {
     }
 
     /// The alias named `tag`, if planned.
+    ///
+    /// The matrix publishes Airflow 2 and Airflow 3 Runtimes to different repositories, where
+    /// one name (`3.0`) can be an alias in each: this is the newest release's; [`Self::alias_in`]
+    /// names the repository.
     pub fn alias(&self, tag: &str) -> Option<&FloatingTag> {
         self.releases
             .iter()
+            .rev()
+            .flat_map(|r| &r.aliases)
+            .find(|a| a.tag.as_str() == tag)
+    }
+
+    /// The alias named `tag` in `repository`, if planned.
+    pub fn alias_in(&self, repository: &str, tag: &str) -> Option<&FloatingTag> {
+        self.releases
+            .iter()
+            .filter(|r| r.repository == repository)
             .flat_map(|r| &r.aliases)
             .find(|a| a.tag.as_str() == tag)
     }
@@ -312,14 +333,20 @@ impl TagPlan {
         self.len() == 0
     }
 
+    /// No name is planned twice in one repository.
     fn check_unique(&self) -> Result<(), TagPlanError> {
         let names = self.releases.iter().flat_map(|r| {
             r.tags
                 .iter()
-                .map(move |t| (t.to_string(), format!("an image of {}", r.version)))
+                .map(move |t| {
+                    (
+                        format!("{}:{t}", r.repository),
+                        format!("an image of {}", r.version),
+                    )
+                })
                 .chain(r.aliases.iter().map(|a| {
                     (
-                        a.tag.to_string(),
+                        format!("{}:{}", a.repository, a.tag),
                         format!("the {} alias of {}", a.level, a.series),
                     )
                 }))
@@ -353,28 +380,32 @@ fn series_order(s: &str) -> Vec<u64> {
 
 /// The floating aliases of `releases` (ascending), checked against the tag grammar.
 fn floating_tags(releases: &[Release]) -> Result<Vec<FloatingTag>, TagPlanError> {
-    // (level, series name) -> eligible releases, ascending.
-    let mut groups: BTreeMap<(AliasLevel, Vec<u64>, String), Vec<&Release>> = BTreeMap::new();
+    // (repository, level, series name) -> eligible releases, ascending. Aliases are names within
+    // one repository: the Airflow 2 Runtime 3's `3.0` on quay.io and the Airflow 3 line's `3.0`
+    // on astrocrpublic.azurecr.io are two aliases.
+    type Key<'r> = (&'r str, AliasLevel, Vec<u64>, String);
+    let mut groups: BTreeMap<Key<'_>, Vec<&Release>> = BTreeMap::new();
     for r in releases
         .iter()
         .filter(|r| !r.is_yanked() && !r.version.is_prerelease())
     {
+        let repo = r.repository.as_str();
         if let Some(v) = r.version.as_semver() {
             let name = v.major.to_string();
             groups
-                .entry((AliasLevel::Major, series_order(&name), name))
+                .entry((repo, AliasLevel::Major, series_order(&name), name))
                 .or_default()
                 .push(r);
         }
         let (x, y) = r.version.minor_series();
         let name = format!("{x}.{y}");
         groups
-            .entry((AliasLevel::Minor, series_order(&name), name))
+            .entry((repo, AliasLevel::Minor, series_order(&name), name))
             .or_default()
             .push(r);
     }
     let mut out = Vec::new();
-    for ((level, _, series), members) in groups {
+    for ((repository, level, _, series), members) in groups {
         // Variants in the order releases list them, newest release first.
         let mut variants: Vec<Variant> = Vec::new();
         for r in members.iter().rev() {
@@ -385,6 +416,14 @@ fn floating_tags(releases: &[Release]) -> Result<Vec<FloatingTag>, TagPlanError>
             }
         }
         for variant in variants {
+            // An Airflow-3 line has no `-python-X.Y` alias: the record says a Python other than
+            // the default needs the exact build (`3.1-12-python-3.11`).
+            let line = members
+                .last()
+                .is_some_and(|r| matches!(r.version, RuntimeVersion::Build(_)));
+            if line && variant.python.is_some() {
+                continue;
+            }
             let Some(target) = members.iter().rev().find(|r| r.has_variant(&variant)) else {
                 continue;
             };
@@ -398,6 +437,7 @@ fn floating_tags(releases: &[Release]) -> Result<Vec<FloatingTag>, TagPlanError>
             })?;
             out.push(FloatingTag {
                 tag,
+                repository: repository.to_string(),
                 level,
                 series: series.clone(),
                 variant,

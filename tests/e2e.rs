@@ -26,11 +26,19 @@ use runtime_kit::matrix::{Matrix, Release};
 use runtime_kit::model::{ImageTag, RuntimeVersion, Variant};
 use runtime_kit::render::{ImageContext, USER_NAME, USER_UID};
 
-use support::{Env, PYTHON_BASE, Report, TAG_PREFIX, copy_dir, env, exclusive, say};
+use support::{
+    Env, PYTHON_BASE, PYTHON_BASE_BOOKWORM, Report, TAG_PREFIX, copy_dir, env, exclusive, say,
+};
 
-/// The releases built for real: the newest 5.0.x, and a Python 3.9 release of another major
-/// series whose lock exists and whose packages are all on PyPI.
+/// The Airflow 2 releases built for real: the newest 5.0.x, and a Python 3.9 release of another
+/// major series whose lock exists and whose packages are all on PyPI.
 const RELEASES: &[&str] = &["5.0.13", "4.2.9"];
+
+/// The Airflow 3 release built for real: 3.1-12, the newest build of a line that publishes a
+/// Python the bookworm stand-in has (3.11) whose Airflow version and package set are in the
+/// record. Its one vendor-only package (astronomer-providers-logging) is left out of the build
+/// (`--skip-vendor-packages`): Astronomer's index cannot be reached here.
+const AIRFLOW3_RELEASE: &str = "3.1-12";
 
 // ---- dry runs ---------------------------------------------------------------------------------
 
@@ -433,17 +441,37 @@ fn tiny_release_builds_in_order_trusts_the_ca_and_names_a_failing_step() {
 
 #[test]
 fn release_5_0_13() {
-    check_release(RELEASES[0], true);
+    check_release(RELEASES[0], &Build::default(), true);
 }
 
 #[test]
 fn release_4_2_9() {
-    check_release(RELEASES[1], false);
+    check_release(RELEASES[1], &Build::default(), false);
+}
+
+#[test]
+fn release_3_1_12() {
+    check_release(
+        AIRFLOW3_RELEASE,
+        &Build {
+            python: Some("3.11"),
+            skip_vendor: true,
+        },
+        false,
+    );
+}
+
+/// How a release is built: the default Python on the bullseye stand-in, or another Python (on
+/// the bookworm stand-in), and whether the vendor-only packages are left out.
+#[derive(Default)]
+struct Build {
+    python: Option<&'static str>,
+    skip_vendor: bool,
 }
 
 /// Builds and checks one release; with `publish`, also pushes its images to a real registry,
 /// verifies them there, promotes their floating tags and verifies again.
-fn check_release(version: &str, publish: bool) {
+fn check_release(version: &str, build: &Build, publish: bool) {
     let Some(env) = env(&format!("release {version}")) else {
         return;
     };
@@ -455,17 +483,27 @@ fn check_release(version: &str, publish: bool) {
 
     // Build the base and ONBUILD images with the command a release engineer runs.
     let start = Instant::now();
-    let out = env
-        .runtime_kit(&[
-            "build",
-            &version.to_string(),
-            "--base-image",
-            PYTHON_BASE,
-            "--tag-prefix",
-            TAG_PREFIX,
-        ])
-        .output()
-        .expect("runtime-kit runs");
+    let stand_in = if build.python.is_some() {
+        PYTHON_BASE_BOOKWORM
+    } else {
+        PYTHON_BASE
+    };
+    let mut args = vec![
+        "build".to_string(),
+        version.to_string(),
+        "--base-image".into(),
+        stand_in.into(),
+        "--tag-prefix".into(),
+        TAG_PREFIX.into(),
+    ];
+    if let Some(p) = build.python {
+        args.extend(["--python".into(), p.into()]);
+    }
+    if build.skip_vendor {
+        args.push("--skip-vendor-packages".into());
+    }
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let out = env.runtime_kit(&args).output().expect("runtime-kit runs");
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
         out.status.success(),
@@ -475,14 +513,13 @@ fn check_release(version: &str, publish: bool) {
         &format!("{version}: runtime-kit build (base + onbuild)"),
         start.elapsed(),
     );
-    let base_tag = ImageTag::new(
-        version.clone(),
-        Variant {
-            base: true,
-            ..Variant::default()
-        },
-    );
-    let onbuild_tag = ImageTag::new(version.clone(), Variant::default());
+    let python = build.python.map(|p| p.parse().expect("a Python version"));
+    let variant = Variant {
+        python: python.filter(|p| *p != release.python),
+        ..Variant::default()
+    };
+    let base_tag = ImageTag::new(version.clone(), variant.as_base());
+    let onbuild_tag = ImageTag::new(version.clone(), variant);
     let base_ref = format!("{TAG_PREFIX}:{base_tag}");
     let onbuild_ref = format!("{TAG_PREFIX}:{onbuild_tag}");
     let stdout = String::from_utf8_lossy(&out.stdout);
@@ -490,10 +527,29 @@ fn check_release(version: &str, publish: bool) {
         stdout.lines().collect::<Vec<_>>() == [base_ref.as_str(), onbuild_ref.as_str()],
         || format!("built, in order, exactly {base_ref} and {onbuild_ref}: {stdout:?}"),
     );
+    if build.skip_vendor {
+        report.expect(stderr.contains("--skip-vendor-packages"), || {
+            format!("the build says the vendor-only packages are left out:\n{stderr}")
+        });
+    }
 
-    check_labels(env, &mut report, &matrix, release, &base_ref, true);
-    check_labels(env, &mut report, &matrix, release, &onbuild_ref, false);
-    check_base_image(env, &mut report, release, &base_ref);
+    check_labels(
+        env,
+        &mut report,
+        &matrix,
+        release,
+        variant.as_base(),
+        &base_ref,
+    );
+    check_labels(env, &mut report, &matrix, release, variant, &onbuild_ref);
+    check_base_image(
+        env,
+        &mut report,
+        &matrix,
+        release,
+        variant.as_base(),
+        &base_ref,
+    );
     check_projects(env, &mut report, release, &onbuild_ref);
     if publish {
         check_registry(env, &mut report, release, &[&base_ref, &onbuild_ref]);
@@ -602,35 +658,26 @@ fn check_registry(env: &Env, report: &mut Report, release: &Release, references:
     });
 }
 
-/// The labels equal the matrix; the image runs as the astro user; the ONBUILD image has its
-/// triggers.
+/// The labels equal the matrix (for Airflow 3 also the Python and task-SDK labels the real
+/// images carry); the image runs as the astro user; the ONBUILD image has its triggers, in the
+/// order of its era.
 fn check_labels(
     env: &Env,
     report: &mut Report,
     matrix: &Matrix,
     release: &Release,
+    variant: Variant,
     reference: &str,
-    base: bool,
 ) {
     let config = env.inspect(reference);
     let labels = &config["OCIv1"]["config"]["Labels"];
-    let ctx = ImageContext::new(
-        matrix,
-        release,
-        Variant {
-            base,
-            ..Variant::default()
-        },
-    );
+    let ctx = ImageContext::new(matrix, release, variant).expect("a buildable release");
     let mut expected = vec![
         (
             "io.astronomer.docker.runtime.version",
             release.version.to_string(),
         ),
-        (
-            "io.astronomer.docker.airflow.version",
-            release.airflow.to_string(),
-        ),
+        ("io.astronomer.docker.airflow.version", ctx.airflow.clone()),
         (
             "io.astronomer.docker.runtime.variant",
             ctx.variant.to_string(),
@@ -648,6 +695,18 @@ fn check_labels(
     if let Some(source) = &matrix.defaults().source {
         expected.push(("org.opencontainers.image.source", source.clone()));
     }
+    if ctx.airflow3 {
+        expected.push(("io.astronomer.docker.python.version", ctx.python.clone()));
+        // The task SDK the lock resolved, which pip installed.
+        let lock =
+            runtime_kit::lock::read_lock(&env.root, &release.version, release.python_of(&variant))
+                .expect("read the lock")
+                .expect("the Airflow 3 release built for real has a lock");
+        let sdk = runtime_kit::render::LockFacts::of(&lock)
+            .task_sdk
+            .expect("the lock pins apache-airflow-task-sdk");
+        expected.push(("io.astronomer.docker.airflow-task-sdk.version", sdk));
+    }
     for (key, value) in &expected {
         report.expect(labels[key] == serde_json::json!(value), || {
             format!(
@@ -660,20 +719,91 @@ fn check_labels(
     report.expect(*user == serde_json::json!(USER_UID.to_string()), || {
         format!("{reference}: runs as {USER_UID}, configured user {user}")
     });
-    let onbuild = config["Docker"]["config"]["OnBuild"]
+    let triggers: Vec<String> = config["Docker"]["config"]["OnBuild"]
         .as_array()
-        .map_or(0, Vec::len);
-    report.expect(base == (onbuild == 0), || {
-        format!("{reference}: {onbuild} ONBUILD trigger(s); expected them only without -base")
+        .map(|a| {
+            a.iter()
+                .map(|t| t.as_str().unwrap_or("").to_string())
+                .collect()
+        })
+        .unwrap_or_default();
+    report.expect(variant.base == triggers.is_empty(), || {
+        format!(
+            "{reference}: {} ONBUILD trigger(s); expected them only without -base",
+            triggers.len()
+        )
     });
+    if !variant.base {
+        // The order a project's build runs them in.
+        let kinds: Vec<String> = triggers
+            .iter()
+            .map(|t| {
+                let mut words = t.split_whitespace();
+                let first = words.next().unwrap_or("").to_string();
+                match first.as_str() {
+                    "COPY" => format!(
+                        "COPY {}",
+                        t.split_whitespace()
+                            .find(|w| !w.starts_with("--") && *w != "COPY")
+                            .unwrap_or("")
+                    ),
+                    "USER" => format!("USER {}", words.next().unwrap_or("")),
+                    other => other.to_string(),
+                }
+            })
+            .collect();
+        let want: &[&str] = if ctx.airflow3 {
+            &[
+                "COPY packages.txt",
+                "USER root",
+                "RUN",
+                "COPY requirements.txt",
+                "RUN",
+                "USER astro",
+                "COPY .",
+            ]
+        } else {
+            &[
+                "USER root",
+                "COPY packages.txt",
+                "RUN",
+                "COPY requirements.txt",
+                "RUN",
+                "COPY .",
+                "USER 50000",
+            ]
+        };
+        report.expect(kinds == want, || {
+            format!("{reference}: ONBUILD triggers in the order {want:?}, found {kinds:?}")
+        });
+    }
 }
 
-/// Inside the base image: Airflow's version, every pin, the user, the constraint.
-fn check_base_image(env: &Env, report: &mut Report, release: &Release, reference: &str) {
+/// Inside the base image: Airflow's version, every pin, the user, the constraint; for Airflow 3
+/// its component commands and task SDK; the vendor-only packages left out where the build
+/// skipped them.
+fn check_base_image(
+    env: &Env,
+    report: &mut Report,
+    matrix: &Matrix,
+    release: &Release,
+    variant: Variant,
+    reference: &str,
+) {
+    let airflow = release
+        .airflow
+        .as_ref()
+        .expect("a buildable release")
+        .to_string();
+    let ctx = ImageContext::new(matrix, release, variant).expect("a buildable release");
     let c = env.container(reference);
     let id = c.sh("id -u");
     report.expect(id.stdout.trim() == USER_UID.to_string(), || {
         format!("{reference}: runs as UID {USER_UID}: {}", id.both())
+    });
+    let python = c.sh("python -c 'import sys; print(\"%d.%d\" % sys.version_info[:2])'");
+    report.expect(python.stdout.trim() == ctx.python, || {
+        format!("{reference}: Python {}: {}", ctx.python, python.both())
     });
 
     // As `docker run IMAGE airflow version` would: the image's own environment, no database.
@@ -685,15 +815,37 @@ fn check_base_image(env: &Env, report: &mut Report, release: &Release, reference
         .find(|l| !l.trim().is_empty())
         .unwrap_or("")
         .trim();
-    report.expect(printed == release.airflow.to_string(), || {
+    report.expect(printed == airflow, || {
         let hint = if version.stderr.contains("cannot use sqlite with the") {
             "\n  (the image configures an executor that needs a database server, so Airflow refuses \
              to start without one: see templates/base.Dockerfile.hbs)"
         } else {
             ""
         };
-        format!("{reference}: `airflow version` prints {}: {}{hint}", release.airflow, version.both())
+        format!("{reference}: `airflow version` prints {airflow}: {}{hint}", version.both())
     });
+    if ctx.airflow3 {
+        // Airflow 3's components, through the entrypoint as a deployment runs them.
+        for command in ["api-server", "dag-processor", "scheduler", "triggerer"] {
+            let help = c.sh(&format!("/entrypoint {command} --help"));
+            report.expect(
+                help.code == 0 && help.stdout.contains(&format!("airflow {command}")),
+                || {
+                    format!(
+                        "{reference}: `{command} --help` runs airflow {command}: {}",
+                        help.both()
+                    )
+                },
+            );
+        }
+        let webserver = c.sh("airflow webserver --help 2>&1");
+        report.expect(webserver.code != 0, || {
+            format!(
+                "{reference}: Airflow 3 has no webserver command: {}",
+                webserver.both()
+            )
+        });
+    }
 
     let freeze = c.sh("pip freeze");
     let installed: std::collections::BTreeMap<String, String> = freeze
@@ -702,27 +854,42 @@ fn check_base_image(env: &Env, report: &mut Report, release: &Release, reference
         .filter_map(|l| l.split_once("=="))
         .map(|(n, v)| (normalise(n), v.trim().to_string()))
         .collect();
-    let pins = std::iter::once(("apache-airflow".to_string(), release.airflow.to_string())).chain(
+    let skipped: Vec<String> = ctx.vendor.iter().map(|v| v.requirement.clone()).collect();
+    let pins = std::iter::once(("apache-airflow".to_string(), airflow.clone())).chain(
         release
-            .packages_of(&Variant {
-                base: true,
-                ..Variant::default()
-            })
+            .packages_of(&variant)
             .iter()
             .map(|(n, v)| (n.to_string(), v.to_string())),
     );
     for (name, version) in pins {
         let found = installed.get(&normalise(&name));
+        if skipped.contains(&format!("{name}=={version}")) {
+            report.expect(found.is_none(), || {
+                format!("{reference}: {name} is left out (--skip-vendor-packages), found {found:?}")
+            });
+            continue;
+        }
         report.expect(found.is_some_and(|f| same_version(f, &version)), || {
             format!("{reference}: pip freeze has {name}=={version}, found {found:?}")
         });
     }
+    if !skipped.is_empty() {
+        let listed = c.sh(&format!("cat {}", runtime_kit::render::VENDOR_SKIPPED_PATH));
+        let lines: Vec<&str> = listed.stdout.lines().collect();
+        report.expect(lines == skipped, || {
+            format!(
+                "{reference}: the skipped vendor packages are listed in {}: {}",
+                runtime_kit::render::VENDOR_SKIPPED_PATH,
+                listed.both()
+            )
+        });
+    }
 
-    let other = another_airflow(&release.airflow.to_string());
+    let other = another_airflow(&airflow);
     let refused = c.sh(&format!(
         "pip install --no-cache-dir apache-airflow=={other} 2>&1"
     ));
-    let constraint = format!("(constraint) apache-airflow=={}", release.airflow);
+    let constraint = format!("(constraint) apache-airflow=={airflow}");
     report.expect(refused.code != 0 && refused.stdout.contains(&constraint), || {
         format!(
             "{reference}: `pip install apache-airflow=={other}` is refused by the image's constraint \
@@ -736,9 +903,20 @@ fn check_base_image(env: &Env, report: &mut Report, release: &Release, reference
 /// DAG edit that reuses every layer but the final copy, and a project pinning Airflow refused.
 fn check_projects(env: &Env, report: &mut Report, release: &Release, onbuild_ref: &str) {
     let version = release.version.to_string();
+    let airflow = release
+        .airflow
+        .as_ref()
+        .expect("a buildable release")
+        .to_string();
     let dir = tempfile::tempdir().expect("tempdir");
+    let airflow3 = airflow.starts_with("3.");
     let project = dir.path().join("sample");
-    copy_dir(&env.root.join("tests/e2e/projects/sample"), &project);
+    let sample = if airflow3 {
+        "sample-airflow3"
+    } else {
+        "sample"
+    };
+    copy_dir(&env.root.join("tests/e2e/projects").join(sample), &project);
     std::fs::write(project.join("Dockerfile"), format!("FROM {onbuild_ref}\n"))
         .expect("Dockerfile");
     let image = |phase: &str| {
@@ -766,15 +944,23 @@ fn check_projects(env: &Env, report: &mut Report, release: &Release, onbuild_ref
     );
 
     let c = env.container(&cold.reference);
-    // The suite runs no database server: a throwaway SQLite database, which Airflow only
-    // accepts with the SequentialExecutor (a local environment brings Postgres instead).
-    let dags = c.sh_with(
-        &[
-            ("AIRFLOW__CORE__EXECUTOR", "SequentialExecutor"),
-            ("AIRFLOW__CORE__LOAD_EXAMPLES", "False"),
-        ],
-        "airflow db init >/dev/null 2>&1; airflow dags list 2>&1",
-    );
+    // The suite runs no database server: a throwaway SQLite database, which Airflow 2 only
+    // accepts with the SequentialExecutor (a local environment brings Postgres instead); Airflow
+    // 3's Local executor runs on it, and lists the DAGs its parser serialized into it.
+    let dags = if airflow3 {
+        c.sh_with(
+            &[("AIRFLOW__CORE__LOAD_EXAMPLES", "False")],
+            "airflow db migrate >/dev/null 2>&1; airflow dags reserialize >/dev/null 2>&1; airflow dags list 2>&1",
+        )
+    } else {
+        c.sh_with(
+            &[
+                ("AIRFLOW__CORE__EXECUTOR", "SequentialExecutor"),
+                ("AIRFLOW__CORE__LOAD_EXAMPLES", "False"),
+            ],
+            "airflow db init >/dev/null 2>&1; airflow dags list 2>&1",
+        )
+    };
     report.expect(dags.stdout.contains("e2e_sample"), || {
         format!(
             "{version} project: `airflow dags list` shows e2e_sample: {}",
@@ -795,16 +981,22 @@ fn check_projects(env: &Env, report: &mut Report, release: &Release, onbuild_ref
             debian_pkg.both()
         )
     });
-    let owners = c.sh("stat -c '%U:%u %n' dags/e2e_sample.py requirements.txt packages.txt");
+    // Airflow 3 images copy the project owned by astro:0, Airflow 2 images by astro:astro.
+    let group = if airflow3 {
+        "0".to_string()
+    } else {
+        USER_UID.to_string()
+    };
+    let owners = c.sh("stat -c '%U:%u:%g %n' dags/e2e_sample.py requirements.txt packages.txt");
     report.expect(
         owners.code == 0
             && owners
                 .stdout
                 .lines()
-                .all(|l| l.starts_with(&format!("{USER_NAME}:{USER_UID} "))),
+                .all(|l| l.starts_with(&format!("{USER_NAME}:{USER_UID}:{group} "))),
         || {
             format!(
-                "{version} project: files owned by {USER_NAME}: {}",
+                "{version} project: files owned by {USER_NAME}:{group}: {}",
                 owners.both()
             )
         },
@@ -879,8 +1071,7 @@ fn check_projects(env: &Env, report: &mut Report, release: &Release, onbuild_ref
                 "e2e: {version}: the project pinning Airflow is refused:\n{text}"
             ));
             let message = format!(
-                "requirements.txt pins apache-airflow; this Runtime image fixes Airflow at {}",
-                release.airflow
+                "requirements.txt pins apache-airflow; this Runtime image fixes Airflow at {airflow}"
             );
             report.expect(
                 e.failed_step().is_some_and(|s| s.instruction.contains("requirements.txt"))

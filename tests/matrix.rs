@@ -28,7 +28,11 @@ fn shipped_matrix_validates() {
             "{} has neither pins nor unknown = [\"packages\"]",
             r.version
         );
-        assert_eq!(r.slim, !r.slim_packages.is_empty(), "{}", r.version);
+        assert!(
+            r.slim != r.slim_packages.is_empty() || !r.packages_known,
+            "{}",
+            r.version
+        );
     }
 }
 
@@ -41,7 +45,7 @@ fn documented_parity_table() {
             .releases()
             .iter()
             .filter(|r| r.version.to_string().starts_with(prefix))
-            .map(|r| r.airflow.to_string())
+            .map(|r| r.airflow_text())
             .collect();
         a.dedup();
         a
@@ -52,7 +56,7 @@ fn documented_parity_table() {
         "5.0.0", "5.0.1", "5.0.2", "5.0.3", "5.0.4", "5.0.5", "5.0.6", "5.0.7",
     ]
     .iter()
-    .map(|s| m.release(&v(s)).unwrap().airflow.to_string())
+    .map(|s| m.release(&v(s)).unwrap().airflow_text())
     .collect();
     assert!(
         early_5
@@ -63,7 +67,7 @@ fn documented_parity_table() {
     assert_eq!(early_5.first().unwrap(), "2.3.0");
     assert_eq!(early_5.last().unwrap(), "2.3.3");
     // Later 5.0.x releases moved to 2.3.4.
-    assert_eq!(m.release(&v("5.0.8")).unwrap().airflow.to_string(), "2.3.4");
+    assert_eq!(m.release(&v("5.0.8")).unwrap().airflow_text(), "2.3.4");
     // And the queries answer from it.
     let spec: VersionSpec = "2.2.4".parse().unwrap();
     let carrying: Vec<String> = query::runtimes_for(&m, &spec)
@@ -148,7 +152,7 @@ fn broken_matrices() {
         ("unsorted", "expected releases in ascending version order"),
         (
             "no-packages",
-            "expected its pins, or unknown = ["packages"]",
+            "expected its pins, or unknown = [\"packages\"]",
         ),
         (
             "airflow-pinned-in-packages",
@@ -169,6 +173,30 @@ fn broken_matrices() {
         ),
         ("bad-toml", "unclosed array table, expected `]`"),
         ("wrong-schema", "expected schema = 1"),
+        (
+            "airflow-missing",
+            "release has no airflow; expected airflow = \"X.Y.Z\", or unknown = [\"airflow\"]",
+        ),
+        (
+            "airflow-given-and-unknown",
+            "airflow is given but unknown lists \"airflow\"",
+        ),
+        (
+            "existed-by-with-date",
+            "existed-by on a release with a date",
+        ),
+        (
+            "unknown-misspelt",
+            "unknown: \"package\" is not a fact a release may lack",
+        ),
+        (
+            "semver-carries-airflow3",
+            "Runtimes for Airflow 3 and later use X.Y-Z versions",
+        ),
+        (
+            "series-repository-with-tag",
+            "series 3.1 repository \"astrocrpublic.azurecr.io/runtime:3.1\": expected an image repository without tag",
+        ),
     ];
     let dir = common::root().join("tests/data/broken");
     let mut transcript = String::new();

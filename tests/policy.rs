@@ -1,5 +1,7 @@
 //! The release and lifecycle policies on small matrices written for each rule.
 
+mod common;
+
 use runtime_kit::matrix::Matrix;
 use runtime_kit::model::{AirflowVersion, PackageName, PackageVersion, RuntimeVersion};
 use runtime_kit::policy::lifecycle::{self, DateSource, Status};
@@ -85,7 +87,15 @@ fn next_version_table() {
         (None, "2.5.0", vec![], false, Ok("7.0.0")),
         (None, "2.4.0", vec![], true, Ok("7.0.0")),
         (None, "3.0.0", vec![], false, Ok("3.0-1")),
-        (None, "2.3.9", vec![], false, Err("older")),
+        // Without --from, a release continues the series of its Airflow minor.
+        (None, "2.3.9", vec![], false, Ok("5.2.0")),
+        (
+            None,
+            "2.2.0",
+            vec![],
+            false,
+            Err("older than 6.0.0's Airflow 2.4.0"),
+        ),
         (Some("5.1.0"), "2.3.2", vec![], false, Ok("5.2.0")),
         (Some("5.1.0"), "2.3.1", vec![], false, Ok("5.1.1")),
         (
@@ -110,6 +120,7 @@ fn next_version_table() {
             airflow: Some(&a),
             packages,
             breaking,
+            relative_to: None,
         };
         let from_v = from.map(v);
         let got = next_version(&m, from_v.as_ref(), &change);
@@ -138,7 +149,10 @@ fn next_on_build_scheme() {
     let cases = [
         ("3.1.1", Ok("3.1-2")),
         ("3.2.0", Ok("3.2-1")),
-        ("3.0.6", Err(NextError::Empty)),
+        // A backport: the 3.0 line goes on after 3.1 exists.
+        ("3.0.6", Ok("3.0-2")),
+        ("3.0.0", Err("older than 3.0-1's Airflow 3.0.1")),
+        ("2.9.0", Err("cannot continue 3.1-1")),
     ];
     for (airflow, want) in cases {
         let a = af(airflow);
@@ -147,11 +161,12 @@ fn next_on_build_scheme() {
             ..Change::default()
         };
         match (next_version(&m, None, &change), want) {
-            (Ok(n), Ok(w)) => assert_eq!(n.version.to_string(), w),
-            (Err(e), Err(_)) => assert!(e.to_string().contains("older"), "{e}"),
+            (Ok(n), Ok(w)) => assert_eq!(n.version.to_string(), w, "{}", n.rule),
+            (Err(e), Err(w)) => assert!(e.to_string().contains(w), "{e}"),
             (g, w) => panic!("{airflow}: {g:?} vs {w:?}"),
         }
     }
+    let _ = NextError::Empty;
     // An X.Y-Z version must carry Airflow X.Y.
     let text = "schema = 1\n[series.\"3.1\"]\nchannel = \"stable\"\npython = \"3.12\"\n"
         .to_string()
@@ -185,8 +200,9 @@ fn stable_lifecycle_computed_from_policy() {
     // 9: no next major yet: 6 months, provisional.
     assert_eq!(l[2].end_of_maintenance, date("2024-03-31"));
     assert_eq!(l[2].end_of_maintenance_source, DateSource::Provisional);
-    assert_eq!(l[1].status_on(date("2023-12-31")), Status::Maintained);
-    assert_eq!(l[1].status_on(date("2024-01-01")), Status::EndOfLife);
+    // The end of maintenance is the first day out of it.
+    assert_eq!(l[1].status_on(date("2023-12-30")), Status::Maintained);
+    assert_eq!(l[1].status_on(date("2023-12-31")), Status::EndOfLife);
     assert_eq!(l[1].status_on(date("2023-01-01")), Status::Unreleased);
 }
 
@@ -210,8 +226,108 @@ fn lts_lifecycle_and_published_override() {
     assert_eq!(l[1].end_of_maintenance, date("2023-11-30"));
     // 8: published dates win, and basic support follows maintenance.
     assert_eq!(l[3].end_of_maintenance_source, DateSource::Published);
+    assert_eq!(l[3].status_on(date("2024-02-28")), Status::Maintained);
+    assert_eq!(l[3].status_on(date("2024-02-29")), Status::BasicSupport);
     assert_eq!(l[3].status_on(date("2024-05-01")), Status::BasicSupport);
-    assert_eq!(l[3].status_on(date("2024-09-01")), Status::EndOfLife);
+    assert_eq!(l[3].status_on(date("2024-08-30")), Status::BasicSupport);
+    assert_eq!(l[3].status_on(date("2024-08-31")), Status::EndOfLife);
+}
+
+/// The Airflow 3 lines: two years of maintenance from the first release to the end of that
+/// month, then six months of basic support. Computed from the shipped matrix without its
+/// published dates, the policy gives the dates the feed publishes wherever the line's first
+/// release (or its earliest trace) falls in the month the line shipped; 3.1's earliest trace
+/// (3.1-1, 2025-10-06) is in the month after, which is why published dates win.
+#[test]
+fn airflow3_lines_follow_the_published_policy() {
+    let shipped = std::fs::read_to_string(common::shipped_matrix()).unwrap();
+    let published = lifecycle::lifecycle(&Matrix::from_str_named(&shipped, "m.toml").unwrap());
+    let mut in_line = false;
+    let stripped: String = shipped
+        .lines()
+        .filter(|l| {
+            if l.starts_with('[') {
+                in_line = l.starts_with("[series.\"3.");
+            }
+            !(in_line && l.starts_with("end-of-"))
+        })
+        .map(|l| format!("{l}\n"))
+        .collect();
+    let computed = lifecycle::lifecycle(&Matrix::from_str_named(&stripped, "m.toml").unwrap());
+    for line in ["3.0", "3.1", "3.2", "3.3"] {
+        let p = published
+            .iter()
+            .find(|l| l.series.to_string() == line)
+            .unwrap();
+        let c = computed
+            .iter()
+            .find(|l| l.series.to_string() == line)
+            .unwrap();
+        assert_eq!(p.end_of_maintenance_source, DateSource::Published, "{line}");
+        assert_eq!(c.end_of_maintenance_source, DateSource::Computed, "{line}");
+        assert_eq!(
+            c.end_of_basic_support_source,
+            Some(DateSource::Computed),
+            "{line}"
+        );
+        if line == "3.1" {
+            assert_eq!(c.end_of_maintenance, date("2027-10-31"));
+            assert_eq!(p.end_of_maintenance, date("2027-09-30"));
+        } else {
+            assert_eq!(c.end_of_maintenance, p.end_of_maintenance, "{line}");
+            assert_eq!(c.end_of_basic_support, p.end_of_basic_support, "{line}");
+        }
+    }
+}
+
+/// A status per day on the shipped matrix, read as Astronomer's version check reads the feed:
+/// the end-of-maintenance date is the first day out of maintenance; `lifecycle --on` and
+/// `query upgrade --on` agree.
+#[test]
+fn status_per_day_reads_end_dates_as_the_first_day_out() {
+    let m = Matrix::load(common::shipped_matrix()).unwrap();
+    let line = lifecycle::of_release(&m, &v("3.1-21")).unwrap();
+    for (day, status) in [
+        ("2027-09-29", Status::Maintained),
+        ("2027-09-30", Status::BasicSupport),
+        ("2028-03-29", Status::BasicSupport),
+        ("2028-03-30", Status::EndOfLife),
+    ] {
+        assert_eq!(line.status_on(date(day)), status, "{day}");
+        let issues = query::upgrade_check(&m, &v("3.1-8"), &v("3.1-21"), Some(date(day)));
+        let not_maintained = issues
+            .iter()
+            .any(|i| matches!(i, query::UpgradeIssue::TargetNotMaintained { .. }));
+        assert_eq!(not_maintained, status != Status::Maintained, "{day}");
+        let out = common::run(&["lifecycle", "--on", day, "--format", "json"]);
+        let json: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+        let row = json["series"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["series"] == "3.1")
+            .unwrap()
+            .clone();
+        assert_eq!(
+            row["status"],
+            serde_json::to_value(status).unwrap(),
+            "lifecycle --on {day}"
+        );
+    }
+    // Today, 2026-12-02: 12 is in basic support, 13 and every Airflow 3 line maintained.
+    let today = date("2026-12-02");
+    let status = |s: &str| {
+        lifecycle::lifecycle(&m)
+            .into_iter()
+            .find(|l| l.series.to_string() == s)
+            .unwrap()
+            .status_on(today)
+    };
+    assert_eq!(status("11"), Status::EndOfLife);
+    assert_eq!(status("12"), Status::BasicSupport);
+    for s in ["13", "3.0", "3.1", "3.2", "3.3"] {
+        assert_eq!(status(s), Status::Maintained, "{s}");
+    }
 }
 
 #[test]
@@ -269,6 +385,7 @@ fn next_version_does_not_overflow() {
             airflow: Some(&af(airflow)),
             packages: vec![],
             breaking: false,
+            relative_to: None,
         };
         let err = next_version(&m, None, &change).unwrap_err();
         assert!(matches!(err, NextError::Overflow(_)), "{base}: {err}");

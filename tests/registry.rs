@@ -115,7 +115,10 @@ impl Fixture {
                 let name = t.to_string();
                 let airflow = match wrong {
                     Some((tag, airflow)) if tag == name => airflow.to_string(),
-                    _ => r.airflow.clone(),
+                    _ => r
+                        .airflow
+                        .clone()
+                        .expect("the test matrix records every Airflow version"),
                 };
                 let mut l = labels(&r.version.to_string(), &airflow, t.variant.base);
                 // Distinct configs: Distribution 2.8 can lose a blob uploaded twice at once.
@@ -1137,7 +1140,8 @@ async fn pin_base_writes_digests_keeping_the_file() {
             slim: false,
             base: true,
         },
-    );
+    )
+    .expect("6.0.0 has an Airflow version");
     assert_eq!(ctx.base_image, format!("python:3.11-slim-bullseye@{d311}"));
 
     let run = pin(&["--check"]);

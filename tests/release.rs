@@ -129,14 +129,19 @@ fn feed_is_deterministic_and_matches_its_schema() {
 
     let m = Matrix::load(common::shipped_matrix()).unwrap();
     let f = feed::feed(&m);
-    assert_eq!(f.runtime_versions.len(), m.releases().len());
-    let keys: Vec<&str> = value["runtimeVersions"]
-        .as_object()
-        .unwrap()
-        .keys()
-        .map(String::as_str)
-        .collect();
-    assert_eq!(keys.len(), m.releases().len());
+    assert_eq!(
+        f.runtime_versions.len() + f.runtime_versions_v3.len(),
+        m.releases().len()
+    );
+    let count = |key: &str| value[key].as_object().unwrap().len();
+    assert_eq!(count("runtimeVersions"), f.runtime_versions.len());
+    assert_eq!(count("runtimeVersionsV3"), f.runtime_versions_v3.len());
+    assert!(
+        count("runtimeVersionsV3") >= 34,
+        "the Airflow 3 builds are in runtimeVersionsV3"
+    );
+    assert!(value["runtimeVersions"].get("3.1-12").is_none());
+    assert!(value["runtimeVersionsV3"].get("13.11.0").is_none());
     let entry = &value["runtimeVersions"]["8.0.0"]["metadata"];
     assert_eq!(entry["yanked"], true);
     assert_eq!(entry["airflowVersion"], "2.6.0");
@@ -155,10 +160,244 @@ fn feed_is_deterministic_and_matches_its_schema() {
             "{version}"
         );
     }
+    // A release whose Airflow version or date the record lacks says null, never a guess.
+    let partial = &value["runtimeVersionsV3"]["3.0-1"];
+    assert_eq!(
+        partial["metadata"]["airflowVersion"],
+        serde_json::Value::Null
+    );
+    assert_eq!(partial["metadata"]["releaseDate"], serde_json::Value::Null);
+    assert_eq!(
+        partial["migrations"]["airflowDatabase"],
+        serde_json::Value::Null
+    );
     snap!(
         "feed_11.8.0",
         serde_json::to_string_pretty(&value["runtimeVersions"]["11.8.0"]).unwrap()
     );
+}
+
+/// Every entry of Astronomer's own feed as astro-cli's test data holds it (cut from
+/// https://updates.astronomer.io/astronomer-runtime on 2026-09-25; its three synthetic entries
+/// left out), field by field, against the feed runtime-kit writes from the matrix: the dates,
+/// Pythons and migrations it derives must be the ones Astronomer publishes.
+#[test]
+fn feed_agrees_with_astronomers_feed() {
+    let out = common::run(&["feed"]);
+    let value: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    type Row<'a> = (
+        &'a str,
+        &'a str,
+        &'a str,
+        Option<&'a str>,
+        &'a str,
+        Option<&'a str>,
+        bool,
+        Option<bool>,
+    );
+    // version, airflow, release date, yanked reason, end of maintenance/support, end of basic
+    // support (Airflow 3 only), LTS, migrations.airflowDatabase (None: its predecessor's Airflow
+    // version is not in the record, so runtime-kit says null).
+    let v2: &[Row] = &[
+        (
+            "9.1.0",
+            "2.7.1",
+            "2023-09-07",
+            Some("This version has issues with CeleryExecutor workers not terminating properly."),
+            "2025-01-31",
+            None,
+            true,
+            Some(false),
+        ),
+        (
+            "11.0.0",
+            "2.9.0",
+            "2024-04-08",
+            Some("This version has db migration issues when you have running triggers."),
+            "2025-10-31",
+            None,
+            true,
+            Some(true),
+        ),
+        (
+            "12.12.0",
+            "2.10.5",
+            "2026-03-09",
+            None,
+            "2026-02-28",
+            None,
+            true,
+            None,
+        ),
+        (
+            "13.5.0",
+            "2.11.1",
+            "2026-02-23",
+            Some(
+                "Webserver throwing 500s for existing user sessions when upgrading from previous versions",
+            ),
+            "2027-04-30",
+            None,
+            true,
+            None,
+        ),
+        (
+            "13.10.0",
+            "2.11.2",
+            "2026-08-22",
+            None,
+            "2027-04-30",
+            None,
+            true,
+            None,
+        ),
+        (
+            "13.11.0",
+            "2.11.2",
+            "2026-09-17",
+            None,
+            "2027-04-30",
+            None,
+            true,
+            Some(false),
+        ),
+    ];
+    let v3: &[Row] = &[
+        (
+            "3.0-17",
+            "3.0.6",
+            "2026-08-26",
+            None,
+            "2027-04-30",
+            Some("2027-10-30"),
+            false,
+            None,
+        ),
+        (
+            "3.0-18",
+            "3.0.6",
+            "2026-09-15",
+            None,
+            "2027-04-30",
+            Some("2027-10-30"),
+            false,
+            Some(false),
+        ),
+        (
+            "3.1-8",
+            "3.1.4",
+            "2025-12-10",
+            Some(
+                "This version is based on Airflow 3.1.4, which has been yanked by Apache Airflow.",
+            ),
+            "2027-09-30",
+            Some("2028-03-30"),
+            false,
+            None,
+        ),
+        (
+            "3.1-21",
+            "3.1.8",
+            "2026-09-10",
+            None,
+            "2027-09-30",
+            Some("2028-03-30"),
+            false,
+            None,
+        ),
+        (
+            "3.2-1",
+            "3.2.0",
+            "2026-04-14",
+            Some("This version has issues with environment manager connections not being found."),
+            "2028-04-30",
+            Some("2028-10-30"),
+            false,
+            Some(true),
+        ),
+        (
+            "3.2-2",
+            "3.2.0",
+            "2026-04-16",
+            None,
+            "2028-04-30",
+            Some("2028-10-30"),
+            false,
+            Some(false),
+        ),
+        (
+            "3.2-10",
+            "3.2.2",
+            "2026-09-24",
+            None,
+            "2028-04-30",
+            Some("2028-10-30"),
+            false,
+            None,
+        ),
+        (
+            "3.3-1",
+            "3.3.0",
+            "2026-07-09",
+            None,
+            "2028-07-31",
+            Some("2029-01-31"),
+            false,
+            Some(true),
+        ),
+        (
+            "3.3-2",
+            "3.3.0",
+            "2026-07-09",
+            None,
+            "2028-07-31",
+            Some("2029-01-31"),
+            false,
+            Some(false),
+        ),
+        (
+            "3.3-8",
+            "3.3.2",
+            "2026-09-23",
+            None,
+            "2028-07-31",
+            Some("2029-01-31"),
+            false,
+            Some(false),
+        ),
+    ];
+    let pythons = |line: &str| -> (&str, Vec<&str>) {
+        match line {
+            "3.0" | "3.1" => ("3.12", vec!["3.11", "3.12"]),
+            "3.2" => ("3.13", vec!["3.12", "3.13", "3.14"]),
+            _ => ("3.14", vec!["3.12", "3.13", "3.14"]),
+        }
+    };
+    for (key, rows) in [("runtimeVersions", v2), ("runtimeVersionsV3", v3)] {
+        for (v, airflow, date, reason, eom, eobs, lts, migrates) in rows {
+            let e = &value[key][v];
+            let m = &e["metadata"];
+            assert_eq!(m["airflowVersion"], *airflow, "{v}");
+            assert_eq!(m["releaseDate"], *date, "{v}");
+            assert_eq!(m["yanked"], reason.is_some(), "{v}");
+            assert_eq!(m["yankedReason"].as_str(), *reason, "{v}");
+            assert_eq!(m["endOfSupport"], *eom, "{v}");
+            assert_eq!(m["LTS"], *lts, "{v}");
+            assert_eq!(m["channel"], "stable", "{v}");
+            assert_eq!(
+                e["migrations"]["airflowDatabase"].as_bool(),
+                *migrates,
+                "{v}"
+            );
+            if key == "runtimeVersionsV3" {
+                assert_eq!(m["endOfMaintenance"], *eom, "{v}");
+                assert_eq!(m["endOfBasicSupport"].as_str(), *eobs, "{v}");
+                let (default, all) = pythons(&v[..3]);
+                assert_eq!(m["defaultPythonVersion"], default, "{v}");
+                assert_eq!(m["pythonVersions"], serde_json::json!(all), "{v}");
+            }
+        }
+    }
 }
 
 #[test]
@@ -170,26 +409,34 @@ fn cut_dry_run_writes_nothing() {
         &[
             "cut",
             "--airflow",
-            "2.9.4",
-            "--package",
-            "astronomer-providers==1.19.3",
+            "3.3.3",
             "--date",
-            "2024-09-01",
+            "2026-12-02",
             "--dry-run",
         ],
     );
     assert_eq!(out.code, 0, "{}", out.transcript());
     assert_eq!(std::fs::read_to_string(&matrix).unwrap(), before);
     assert!(!dir.path().join("dockerfiles").exists() && !dir.path().join("locks").exists());
+    // The next build of the 3.3 line, with the line's package set (not Airflow-2 content).
     assert!(
-        out.stdout.starts_with("11.9.0 (from 11.8.0, minor bump)"),
+        out.stdout.starts_with("3.3-9 (from 3.3-8, patch bump)\n  rule: build: Airflow 3.3.2 -> 3.3.3 stays on line 3.3"),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        out.stdout.contains("packages: carried from 3.3-2"),
         "{}",
         out.stdout
     );
     assert!(
         out.stdout
-            .contains("+\"astronomer-providers\" = \"1.19.3\"")
+            .contains("+\"apache-airflow-providers-standard\" = \"1.15.0\""),
+        "{}",
+        out.stdout
     );
+    assert!(!out.stdout.contains("+\"apache-airflow-providers-amazon\""));
+    assert!(!out.stdout.contains("+python = "), "{}", out.stdout);
 }
 
 #[test]
@@ -201,11 +448,11 @@ fn cut_appends_a_release_and_changes_nothing_else() {
         &[
             "cut",
             "--airflow",
-            "2.9.4",
+            "3.3.3",
             "--package",
-            "astronomer-providers==1.19.3",
+            "apache-airflow-providers-standard==1.15.1",
             "--date",
-            "2024-09-01",
+            "2026-12-02",
             "--no-lock",
         ],
     );
@@ -213,26 +460,30 @@ fn cut_appends_a_release_and_changes_nothing_else() {
     let after = std::fs::read_to_string(&matrix).unwrap();
     let (line, added) = inserted(&before, &after);
     assert_eq!(line, before.lines().count() + 1);
-    snap!("cut_11.9.0_added_lines", added.join("\n"));
+    snap!("cut_3.3-9_added_lines", added.join("\n"));
     let m = Matrix::load(&matrix).unwrap();
-    let r = m.release(&"11.9.0".parse().unwrap()).unwrap();
-    assert_eq!(r.airflow.to_string(), "2.9.4");
+    let r = m.release(&"3.3-9".parse().unwrap()).unwrap();
+    assert_eq!(r.airflow.as_ref().unwrap().to_string(), "3.3.3");
     assert_eq!(
         r.packages
-            .get(&"astronomer-providers".parse().unwrap())
+            .get(&"apache-airflow-providers-standard".parse().unwrap())
             .unwrap()
             .to_string(),
-        "1.19.3"
+        "1.15.1"
     );
+    // The line's Python, images, Debian and registry.
+    assert_eq!(r.python.to_string(), "3.14");
+    assert_eq!(r.debian.to_string(), "bookworm");
+    assert_eq!(r.repository, "astrocrpublic.azurecr.io/runtime");
     // Its build contexts were generated, and the tree is current.
     assert!(
         dir.path()
-            .join("dockerfiles/11.9.0/base/Dockerfile")
+            .join("dockerfiles/3.3-9/base/Dockerfile")
             .is_file()
     );
     assert!(
         dir.path()
-            .join("dockerfiles/11.9.0/python-3.12-slim/Dockerfile")
+            .join("dockerfiles/3.3-9/python-3.12/Dockerfile")
             .is_file()
     );
     let check = run_in(dir.path(), &["generate", "--check"]);
@@ -277,27 +528,29 @@ fn cut_of_an_older_series_goes_in_version_order() {
     Matrix::load(&matrix).unwrap();
 }
 
-/// A cut that needs a new major starts its series: the `[series.N]` table (channel, default
-/// Python) goes after the last series table, the release after the last release, and nothing
-/// else in the file changes.
+/// A cut that needs a new Airflow line starts it: the `[series."X.Y"]` table (channel, Python,
+/// and what the line before gives its releases) goes after the last series table, the release
+/// after the last release, its lifecycle is the policy's until published dates are recorded,
+/// and nothing else in the file changes.
 #[test]
-fn cut_starts_a_new_series() {
+fn cut_starts_a_new_line() {
     let (dir, matrix) = scratch();
     let before = std::fs::read_to_string(&matrix).unwrap();
     let args = [
         "cut",
         "--airflow",
-        "2.10.0",
-        "--python",
-        "3.12",
-        "--channel",
-        "lts",
+        "3.4.0",
         "--date",
-        "2024-08-16",
+        "2026-12-02",
         "--no-lock",
     ];
     let out = run_in(dir.path(), &args);
     assert_eq!(out.code, 0, "{}", out.transcript());
+    assert!(
+        out.stdout.starts_with("3.4-1 (from 3.3-8, major bump)\n  rule: line: Airflow 3.3.2 -> 3.4.0 is a new Airflow minor version, which opens line 3.4 at build 1"),
+        "{}",
+        out.stdout
+    );
     let after = std::fs::read_to_string(&matrix).unwrap();
     // Only insertions: every original line is there, in order.
     let mut lines = after.lines();
@@ -305,36 +558,77 @@ fn cut_starts_a_new_series() {
         assert!(lines.any(|l| l == line), "{line:?} changed or went missing");
     }
     let m = Matrix::load(&matrix).unwrap();
-    let series = m.series().find(|s| s.key.to_string() == "12").unwrap();
-    assert_eq!(series.channel, runtime_kit::matrix::Channel::Lts);
-    assert_eq!(series.python.unwrap().to_string(), "3.12");
-    let r = m.release(&"12.0.0".parse().unwrap()).unwrap();
-    assert_eq!(r.python.to_string(), "3.12");
-    let variants: Vec<String> = r.python_variants.iter().map(|p| p.to_string()).collect();
+    let series = m.series().find(|s| s.key.to_string() == "3.4").unwrap();
+    assert_eq!(series.channel, runtime_kit::matrix::Channel::Stable);
+    assert_eq!(series.python.unwrap().to_string(), "3.14");
     assert_eq!(
-        variants,
-        ["3.8", "3.9", "3.10", "3.11"],
-        "the old default stays as a variant"
+        series.repository.as_deref(),
+        Some("astrocrpublic.azurecr.io/runtime")
     );
-    let series_at = after.find("[series.12]").unwrap();
-    assert!(series_at > after.find("[series.11]").unwrap());
+    let r = m.release(&"3.4-1".parse().unwrap()).unwrap();
+    let variants: Vec<String> = r.python_variants.iter().map(|p| p.to_string()).collect();
+    assert_eq!(variants, ["3.12", "3.13"]);
+    let series_at = after.find("[series.\"3.4\"]").unwrap();
+    assert!(series_at > after.find("[series.\"3.3\"]").unwrap());
     assert!(series_at < after.find("[[release]]").unwrap());
+    let l = runtime_kit::policy::lifecycle::of_release(&m, &r.version).unwrap();
+    assert_eq!(l.end_of_maintenance.to_string(), "2028-12-31");
+    assert_eq!(l.end_of_basic_support.unwrap().to_string(), "2029-06-30");
 
     // A channel for a series that exists is refused, and changes nothing.
     let again = run_in(
         dir.path(),
-        &[
-            "cut",
-            "--airflow",
-            "2.10.1",
-            "--channel",
-            "stable",
-            "--no-lock",
-        ],
+        &["cut", "--airflow", "3.4.1", "--channel", "lts", "--no-lock"],
     );
     assert_eq!(again.code, 2, "{}", again.transcript());
-    assert!(again.stderr.contains("already lts"), "{}", again.stderr);
+    assert!(again.stderr.contains("already stable"), "{}", again.stderr);
     assert_eq!(std::fs::read_to_string(&matrix).unwrap(), after);
+}
+
+/// A new Airflow minor on the semantic scheme starts a major: `[series.N]` with the channel
+/// given, the base's images; a series whose package sets are not in the record needs the new
+/// release's pins.
+#[test]
+fn cut_starts_a_new_major() {
+    let (dir, matrix) = scratch();
+    let base = [
+        "cut",
+        "--from",
+        "13.11.0",
+        "--airflow",
+        "2.12.0",
+        "--channel",
+        "lts",
+        "--date",
+        "2026-12-02",
+        "--no-lock",
+    ];
+    let refused = run_in(dir.path(), &base);
+    assert_eq!(refused.code, 2, "{}", refused.transcript());
+    assert!(
+        refused
+            .stderr
+            .contains("package set of 13.11.0 is not in the public record")
+            && refused.stderr.contains("--new-package"),
+        "{}",
+        refused.stderr
+    );
+    let mut args = base.to_vec();
+    args.extend(["--new-package", "apache-airflow-providers-celery==3.13.0"]);
+    let out = run_in(dir.path(), &args);
+    assert_eq!(out.code, 0, "{}", out.transcript());
+    assert!(
+        out.stdout.starts_with("14.0.0 (from 13.11.0, major bump)"),
+        "{}",
+        out.stdout
+    );
+    let m = Matrix::load(&matrix).unwrap();
+    let series = m.series().find(|s| s.key.to_string() == "14").unwrap();
+    assert_eq!(series.channel, runtime_kit::matrix::Channel::Lts);
+    assert_eq!(series.debian.unwrap().to_string(), "bookworm");
+    let r = m.release(&"14.0.0".parse().unwrap()).unwrap();
+    assert!(r.slim && r.packages.len() == 1, "{r:?}");
+    assert_eq!(r.repository, "quay.io/astronomer/astro-runtime");
 }
 
 /// A cut that fails half-way puts back what it wrote: the matrix, `locks/` and `dockerfiles/`
@@ -345,20 +639,20 @@ fn a_failed_cut_changes_nothing() {
     let (dir, matrix) = scratch();
     let before = std::fs::read_to_string(&matrix).unwrap();
     std::fs::create_dir_all(dir.path().join("dockerfiles")).unwrap();
-    std::fs::write(dir.path().join("dockerfiles/11.9.0"), "in the way").unwrap();
+    std::fs::write(dir.path().join("dockerfiles/3.3-9"), "in the way").unwrap();
     let out = run_in(
         dir.path(),
         &[
             "cut",
             "--airflow",
-            "2.9.4",
+            "3.3.3",
             "--date",
-            "2024-09-01",
+            "2026-12-02",
             "--no-lock",
         ],
     );
     assert_eq!(out.code, 2, "{}", out.transcript());
-    assert!(out.stderr.contains("11.9.0"), "{}", out.stderr);
+    assert!(out.stderr.contains("3.3-9"), "{}", out.stderr);
     assert_eq!(std::fs::read_to_string(&matrix).unwrap(), before);
     assert!(!dir.path().join("locks").exists());
 
@@ -377,25 +671,26 @@ fn a_failed_cut_changes_nothing() {
         .unwrap();
     let tree_before = contents_under(&out_dir);
     let request = cut::CutRequest {
-        airflow: "2.9.4".parse().unwrap(),
+        airflow: "3.3.3".parse().unwrap(),
         packages: vec![],
         new_packages: vec![],
         python: None,
         breaking: false,
-        date: "2024-09-01".parse().unwrap(),
+        date: "2026-12-02".parse().unwrap(),
         from: None,
         channel: None,
     };
     let new = cut::cut(&old, &request).unwrap();
-    let lock = root.path().join("locks/11.9.0/python-3.11.txt");
+    let lock = root.path().join("locks/3.3-9/python-3.14.txt");
     let pins =
-        runtime_kit::lock::LockPlan::new(&new.matrix, new.release(), "3.11".parse().unwrap())
+        runtime_kit::lock::LockPlan::new(&new.matrix, new.release(), "3.14".parse().unwrap())
+            .expect("a cut release can be locked")
             .requirements()
             .join("\n");
     let err = cut::write(&new, &old, &templates, root.path(), &[(lock.clone(), pins)]).unwrap_err();
     assert!(err.to_string().contains("runtime-matrix.toml"), "{err}");
     assert!(!lock.exists(), "the new lock was left behind");
-    assert!(!root.path().join("locks/11.9.0").exists());
+    assert!(!root.path().join("locks/3.3-9").exists());
     assert_eq!(
         contents_under(&out_dir),
         tree_before,
@@ -425,9 +720,9 @@ fn cut_and_yank_keep_crlf_lines_and_bom() {
         &[
             "cut",
             "--airflow",
-            "2.9.4",
+            "3.3.3",
             "--date",
-            "2024-09-01",
+            "2026-12-02",
             "--no-lock",
         ],
     );
@@ -444,7 +739,7 @@ fn cut_and_yank_keep_crlf_lines_and_bom() {
         "a line without CR: {:?}",
         after.lines().find(|l| !l.ends_with('\r'))
     );
-    assert!(after.contains("version = \"11.9.0\"\r\n"));
+    assert!(after.contains("version = \"3.3-9\"\r\n"));
     assert!(after.contains("yanked-reason = \"Breaks task logs\"\r\n"));
     // Every original line is still there, in order.
     let mut new_lines = after.split("\r\n");
@@ -459,40 +754,40 @@ fn cut_and_yank_keep_crlf_lines_and_bom() {
 #[test]
 fn invalid_cuts_are_refused_and_change_nothing() {
     let cases: &[(&[&str], &str)] = &[
-        (&["--airflow", "2.9.2"], "older than 11.8.0's Airflow 2.9.3"),
+        (&["--airflow", "3.3.1"], "older than 3.3-8's Airflow 3.3.2"),
         (
             &[
                 "--airflow",
-                "2.9.4",
+                "3.3.3",
                 "--package",
-                "apache-airflow-providers-amazn==8.28.0",
+                "apache-airflow-providers-standrd==1.15.1",
             ],
-            "is not a package of 11.8.0",
+            "is not a package of 3.3-8",
         ),
         (
             &[
                 "--airflow",
-                "2.9.4",
+                "3.3.3",
                 "--new-package",
-                "apache-airflow-providers-amazon==8.28.0",
+                "apache-airflow-providers-standard==1.16.0",
             ],
-            "is already a package of 11.8.0",
+            "is already a package of 3.3-8",
         ),
         (
             &[
                 "--airflow",
-                "2.9.4",
+                "3.3.3",
                 "--package",
-                "apache-airflow-providers-amazon==8.28.x",
+                "apache-airflow-providers-standard==1.15.x",
             ],
             "expected a pin like",
         ),
         (
             &[
                 "--airflow",
-                "2.9.4",
+                "3.3.3",
                 "--package",
-                "apache-airflow-providers-amazon=8.28.0",
+                "apache-airflow-providers-standard=1.15.1",
             ],
             "it has no \"==\"",
         ),
@@ -501,19 +796,31 @@ fn invalid_cuts_are_refused_and_change_nothing() {
             "series 5 already exists",
         ),
         (
+            &["--airflow", "3.2.3", "--from", "3.1-21"],
+            "series 3.2 already exists",
+        ),
+        (
             &["--airflow", "2.3.5", "--from", "5.0.7"],
             "not the newest release of series 5",
         ),
         (
-            &["--airflow", "2.3.5", "--from", "5.5.0"],
-            "package set of 5.5.0 is not in the record",
+            &["--airflow", "2.11.3"],
+            "package set of 13.11.0 is not in the public record",
         ),
         (
-            &["--airflow", "2.9.4", "--date", "2020-01-01"],
-            "before 11.8.0's date",
+            &["--airflow", "2.11.3", "--from", "3.3-8"],
+            "Airflow 2.11.3 cannot continue 3.3-8",
         ),
         (
-            &["--airflow", "2.9.3", "--package", "apache-airflow==2.9.4"],
+            &["--airflow", "3.4.0", "--from", "13.11.0"],
+            "Airflow 3.4.0 cannot continue 13.11.0",
+        ),
+        (
+            &["--airflow", "3.3.3", "--date", "2020-01-01"],
+            "before 3.3-8's date",
+        ),
+        (
+            &["--airflow", "3.3.2", "--package", "apache-airflow==3.3.3"],
             "give its version with --airflow",
         ),
     ];
@@ -535,7 +842,7 @@ fn invalid_cuts_are_refused_and_change_nothing() {
     // A matrix that fails validation is never edited.
     let broken = before.replace("version = \"5.0.6\"", "version = \"5.0.66\"");
     std::fs::write(&matrix, &broken).unwrap();
-    let out = run_in(dir.path(), &["cut", "--no-lock", "--airflow", "2.9.4"]);
+    let out = run_in(dir.path(), &["cut", "--no-lock", "--airflow", "3.3.3"]);
     assert_eq!(out.code, 2, "{}", out.transcript());
     assert_eq!(std::fs::read_to_string(&matrix).unwrap(), broken);
 }

@@ -36,7 +36,7 @@ python = "3.11"
 
 fn release(version: &str, airflow: &str, extra: &str) -> String {
     format!(
-        "[[release]]\nversion = \"{version}\"\nairflow = \"{airflow}\"\ndate = 2023-01-01\nunknown = ["packages"]\n{extra}\n"
+        "[[release]]\nversion = \"{version}\"\nairflow = \"{airflow}\"\ndate = 2023-01-01\nunknown = [\"packages\"]\n{extra}\n"
     )
 }
 
@@ -46,17 +46,62 @@ fn the_shipped_matrix() {
     let plan = TagPlan::new(&matrix).unwrap();
     let exact = plan.exact_tags().count();
     let all = plan.aliases();
-    assert_eq!((exact, all.len(), plan.len()), (590, 432, 1022));
+    assert_eq!((exact, all.len(), plan.len()), (1082, 724, 1806));
+    // An Airflow 3 line: `3.1` and `3.1-base` on its newest build, no `-python-X.Y` alias, no `3`.
+    assert_eq!(plan.alias("3.1").unwrap().target.to_string(), "3.1-21");
+    assert_eq!(
+        plan.alias("3.1-base").unwrap().target.to_string(),
+        "3.1-21-base"
+    );
+    assert!(plan.alias("3.1-python-3.11").is_none());
+    assert_eq!(plan.alias("3.3").unwrap().target.to_string(), "3.3-8");
+    // Runtime 3 (Airflow 2.1, quay.io) has `3` and `3.0`; the Airflow 3 lines'
+    // repository has its own `3.0`, and no `3`.
+    let quay = "quay.io/astronomer/astro-runtime";
+    let azure = "astrocrpublic.azurecr.io/runtime";
+    assert_eq!(
+        plan.alias_in(quay, "3").unwrap().target.to_string(),
+        "3.0.4"
+    );
+    assert!(plan.alias_in(azure, "3").is_none());
+    assert_eq!(
+        plan.alias_in(quay, "3.0").unwrap().target.to_string(),
+        "3.0.4"
+    );
+    assert_eq!(
+        plan.alias_in(azure, "3.0").unwrap().target.to_string(),
+        "3.0-18"
+    );
+    assert!(plan.alias_in(quay, "3.1").is_none());
+    // Airflow 2: 13 and its Python aliases.
+    assert_eq!(plan.alias("13").unwrap().target.to_string(), "13.11.0");
+    assert_eq!(
+        plan.alias("13-python-3.11-slim")
+            .unwrap()
+            .target
+            .to_string(),
+        "13.11.0-python-3.11-slim"
+    );
+    assert!(
+        plan.contains("13.11.0-slim-python-3.11"),
+        "the other suffix order is read too"
+    );
 
-    // Every tag is a valid OCI tag, and none is planned twice.
+    // Every tag is a valid OCI tag, and none is planned twice in one repository.
     let mut seen = HashSet::new();
-    for name in plan
+    for (repo, name) in plan
         .exact_tags()
-        .map(|(_, t)| t.to_string())
-        .chain(all.iter().map(|a| a.tag.to_string()))
+        .map(|(r, t)| (r.repository.clone(), t.to_string()))
+        .chain(
+            all.iter()
+                .map(|a| (a.repository.clone(), a.tag.to_string())),
+        )
     {
         name.parse::<Tag>().unwrap();
-        assert!(seen.insert(name.clone()), "{name} twice");
+        assert!(
+            seen.insert((repo.clone(), name.clone())),
+            "{repo}:{name} twice"
+        );
     }
 
     // Every alias points at the newest eligible release of its series that has the variant,
@@ -66,6 +111,7 @@ fn the_shipped_matrix() {
             .releases()
             .iter()
             .filter(|r| !r.is_yanked() && !r.version.is_prerelease())
+            .filter(|r| r.repository == a.repository)
             .filter(|r| r.has_variant(&a.variant))
             .filter(|r| {
                 let (x, y) = r.version.minor_series();
@@ -88,8 +134,8 @@ fn the_shipped_matrix() {
         assert!(r.aliases.is_empty(), "{} is yanked", r.version);
     }
     let a = aliases(&plan);
-    assert_eq!(a["9"], "9.17.0");
-    assert_eq!(a["9-python-3.8-base"], "9.17.0-python-3.8-base");
+    assert_eq!(a["9"], "9.21.0");
+    assert_eq!(a["9-python-3.8-base"], "9.21.0-python-3.8-base");
     assert_eq!(
         a["11-python-3.12-slim-base"],
         "11.8.0-python-3.12-slim-base"
@@ -191,7 +237,7 @@ fn cli() {
     snap!("tags_cli_json", json.transcript());
     let all = run(&["tags"]);
     assert_eq!(all.code, 0);
-    assert_eq!(all.stdout.lines().count(), 1 + 1022);
+    assert_eq!(all.stdout.lines().count(), 1 + 1806);
 
     let bad = run(&["tags", "99.0.0"]);
     assert_eq!(bad.code, 2, "{}", bad.transcript());

@@ -19,6 +19,10 @@ enum ErrorKind {
     #[error("Runtime {version} is not a release in {matrix}")]
     UnknownRelease { version: String, matrix: PathBuf },
     #[error(
+        "Runtime {version} has no build contexts: {matrix} records its Airflow version as unknown (the public record lacks it)"
+    )]
+    NotBuildable { version: String, matrix: PathBuf },
+    #[error(
         "Runtime {version} was not published for Python {python}; expected one of: {available}"
     )]
     NoSuchPython {
@@ -127,6 +131,13 @@ impl BuildError {
 
     pub(crate) fn unknown_release(version: String, matrix: &Path) -> Self {
         Self::new(ErrorKind::UnknownRelease {
+            version,
+            matrix: matrix.to_path_buf(),
+        })
+    }
+
+    pub(crate) fn not_buildable(version: String, matrix: &Path) -> Self {
+        Self::new(ErrorKind::NotBuildable {
             version,
             matrix: matrix.to_path_buf(),
         })

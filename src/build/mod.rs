@@ -37,7 +37,9 @@ mod step;
 pub use builder::{Builder, BuilderKind, shell_quote};
 pub use ca::{APT_CONF_TARGET, CA_TARGET, CaBundle, Mount, PIP_CONF_TARGET};
 pub use error::BuildError;
-pub use plan::{BASE_IMAGE_ARG, BuildPlan, ImageBuild, PlanOptions, VariantFilter};
+pub use plan::{
+    BASE_IMAGE_ARG, BuildPlan, ImageBuild, PlanOptions, VENDOR_PACKAGES_ARG, VariantFilter,
+};
 pub use run::{Built, Event, Runner, StepRecord, format_elapsed};
 pub use step::{Step, is_cache_hit};
 

@@ -16,6 +16,9 @@ use super::BuildError;
 /// The build argument naming the image a generated Dockerfile starts `FROM`.
 pub const BASE_IMAGE_ARG: &str = "BASE_IMAGE";
 
+/// The build argument that skips the packages only a vendor index serves (`skip`).
+pub const VENDOR_PACKAGES_ARG: &str = "RUNTIME_VENDOR_PACKAGES";
+
 /// Which kind of image to build: the `-base` images, the default (ONBUILD) images, or both.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum VariantFilter {
@@ -75,10 +78,14 @@ pub struct PlanOptions {
     /// Passed as `--build-arg BASE_IMAGE=...` to the base builds (default: the Dockerfile's
     /// own `python:X.Y-slim-<debian>`).
     pub base_image: Option<String>,
-    /// The repository images are tagged in (default: the matrix's `repository`).
+    /// The repository images are tagged in (default: the release's repository).
     pub tag_prefix: Option<String>,
     /// The directory holding the generated contexts (`dockerfiles/`).
     pub contexts: PathBuf,
+    /// Build the base images without the packages only a vendor index serves
+    /// (`--build-arg RUNTIME_VENDOR_PACKAGES=skip`), for a builder that cannot reach it: the
+    /// images then lack them, and list them in a file of their own.
+    pub skip_vendor_packages: bool,
 }
 
 impl Default for PlanOptions {
@@ -89,6 +96,7 @@ impl Default for PlanOptions {
             base_image: None,
             tag_prefix: None,
             contexts: PathBuf::from(render::OUT_DIR),
+            skip_vendor_packages: false,
         }
     }
 }
@@ -185,10 +193,16 @@ impl BuildPlan {
         let release = matrix
             .release(version)
             .ok_or_else(|| BuildError::unknown_release(version.to_string(), matrix.path()))?;
+        if release.airflow.is_none() {
+            return Err(BuildError::not_buildable(
+                version.to_string(),
+                matrix.path(),
+            ));
+        }
         let prefix = options
             .tag_prefix
             .clone()
-            .unwrap_or_else(|| matrix.defaults().repository.clone());
+            .unwrap_or_else(|| release.repository.clone());
         let variants = selected_variants(release, options)?;
         if options.base_image.is_some() && options.variants == VariantFilter::Onbuild {
             return Err(BuildError::base_image_without_base());
@@ -218,6 +232,11 @@ impl BuildPlan {
             if variant.base {
                 if let Some(base) = &options.base_image {
                     build = build.build_arg(BASE_IMAGE_ARG, base.clone());
+                }
+                let vendor = render::ImageContext::new(matrix, release, variant)
+                    .is_some_and(|c| !c.vendor.is_empty());
+                if options.skip_vendor_packages && vendor {
+                    build = build.build_arg(VENDOR_PACKAGES_ARG, "skip");
                 }
             } else {
                 let base_tag = ImageTag::new(release.version.clone(), variant.as_base());

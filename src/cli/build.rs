@@ -7,7 +7,7 @@ use std::time::Duration;
 use indicatif::{ProgressBar, ProgressStyle};
 use runtime_kit::build::{
     BuildPlan, Builder, BuilderKind, CaBundle, Event, LOG_DIR, PlanOptions, Runner, Step,
-    VariantFilter, format_elapsed,
+    VENDOR_PACKAGES_ARG, VariantFilter, format_elapsed,
 };
 use runtime_kit::model::{PythonVersion, RuntimeVersion};
 use runtime_kit::render;
@@ -39,9 +39,14 @@ pub struct Args {
     /// Dockerfile's python:X.Y-slim-<debian>.
     #[arg(long, value_name = "REF")]
     base_image: Option<String>,
-    /// Repository to tag the images in (default: the matrix's repository).
+    /// Repository to tag the images in (default: the release's repository).
     #[arg(long, value_name = "REPO")]
     tag_prefix: Option<String>,
+    /// Leave out the packages only a vendor index serves (astronomer-providers-logging from
+    /// Astronomer's index), for a builder that cannot reach that index: the images then lack
+    /// them and list them in /usr/local/share/runtime/vendor-packages-skipped.txt.
+    #[arg(long)]
+    skip_vendor_packages: bool,
     /// Trust this CA bundle (PEM) for pip and apt inside the build, e.g. a TLS-intercepting
     /// proxy's; mounted for the build only, never copied into the image (buildah only).
     #[arg(long, value_name = "PATH")]
@@ -80,6 +85,7 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
         base_image: args.base_image.clone(),
         tag_prefix: args.tag_prefix.clone(),
         contexts: args.contexts.clone(),
+        skip_vendor_packages: args.skip_vendor_packages,
     };
     let plan = BuildPlan::new(&matrix, &args.release, &options)?;
     let builder = Builder::new(args.builder)
@@ -92,6 +98,18 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
         runner = runner.with_ca_bundle(CaBundle::new(bundle, args.log_dir.join("ca"))?);
     }
     runner.builder().check_settings(&runner.mounts())?;
+    if args.skip_vendor_packages
+        && plan
+            .images
+            .iter()
+            .any(|(_, b)| b.build_args.iter().any(|(k, _)| k == VENDOR_PACKAGES_ARG))
+    {
+        writeln!(
+            std::io::stderr(),
+            "note: --skip-vendor-packages: the base images of {} are built without the packages only a vendor index serves",
+            plan.version
+        )?;
+    }
     if let Some(reason) = matrix
         .release(&plan.version)
         .and_then(|r| r.yanked.as_deref())

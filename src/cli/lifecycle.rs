@@ -108,6 +108,7 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
                 "firstRelease": l.first_release,
                 "airflow": l.airflow,
                 "releaseDate": l.release_date,
+                "releaseDateKnown": l.release_date_known,
                 "endOfMaintenance": l.end_of_maintenance,
                 "endOfMaintenanceSource": l.end_of_maintenance_source,
                 "endOfBasicSupport": l.end_of_basic_support,
@@ -136,7 +137,11 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
                         .as_ref()
                         .map_or_else(|| "unknown".to_string(), ToString::to_string),
                     l.channel.to_string(),
-                    l.release_date.to_string(),
+                    if l.release_date_known {
+                        l.release_date.to_string()
+                    } else {
+                        format!("by {}", l.release_date)
+                    },
                     format!("{}{source}", l.end_of_maintenance),
                     basic(l),
                     l.status_on(on).to_string(),

@@ -33,11 +33,14 @@ enum Question {
         /// `2.3.3`, `2.3` or a PEP 440 range such as `>=2.3,<2.5`.
         airflow: VersionSpec,
     },
-    /// The newest non-yanked Runtime, overall, of a major or for an Airflow version.
+    /// The newest non-yanked Runtime, overall, of a series or for an Airflow version.
     Latest {
-        /// Only this major series.
-        #[arg(long, conflicts_with = "airflow")]
+        /// Only this major series (semantic versions).
+        #[arg(long, conflicts_with_all = ["airflow", "series"])]
         major: Option<u64>,
+        /// Only this series: a major (`13`) or an Airflow 3 line (`3.1`).
+        #[arg(long, conflicts_with = "airflow")]
+        series: Option<SeriesKey>,
         /// Only releases whose Airflow is in this version, series or range.
         #[arg(long)]
         airflow: Option<VersionSpec>,
@@ -117,14 +120,19 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
                 return failed();
             }
         }
-        Question::Latest { major, airflow } => {
-            let (scope, what) = match (major, airflow) {
-                (Some(m), _) => (Scope::Series(SeriesKey::Major(m)), format!(" of major {m}")),
-                (None, Some(spec)) => {
+        Question::Latest {
+            major,
+            series,
+            airflow,
+        } => {
+            let (scope, what) = match (major, series, airflow) {
+                (Some(m), _, _) => (Scope::Series(SeriesKey::Major(m)), format!(" of major {m}")),
+                (None, Some(s), _) => (Scope::Series(s), format!(" of series {s}")),
+                (None, None, Some(spec)) => {
                     let what = format!(" carrying Airflow {spec}");
                     (Scope::Airflow(spec), what)
                 }
-                (None, None) => (Scope::All, String::new()),
+                (None, None, None) => (Scope::All, String::new()),
             };
             let Some(r) = query::latest(&matrix, &scope) else {
                 writeln!(

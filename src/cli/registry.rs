@@ -169,13 +169,69 @@ impl Progress for Bar {
     }
 }
 
-async fn connect(common: &RepoArgs, matrix: &Matrix) -> anyhow::Result<RegistryClient> {
-    let repo: Repository = match &common.repo {
-        Some(r) => r.parse()?,
-        None => matrix.defaults().repository.parse().with_context(|| {
-            "the matrix's [defaults] repository is not HOST/PATH; pass --repo".to_string()
-        })?,
+/// The repository to talk to, and the releases to check there: `--repo` (a test registry, a
+/// mirror), or the repository the selected releases are published to. Without a selection, a
+/// repository of the matrix means the releases published there (the matrix publishes Airflow 2
+/// and Airflow 3 Runtimes to different repositories).
+fn scope(
+    common: &RepoArgs,
+    matrix: &Matrix,
+    versions: &[RuntimeVersion],
+) -> anyhow::Result<(Repository, Vec<RuntimeVersion>)> {
+    let published_to = |repo: &str| -> Vec<RuntimeVersion> {
+        matrix
+            .releases()
+            .iter()
+            .filter(|r| r.repository == repo)
+            .map(|r| r.version.clone())
+            .collect()
     };
+    let text = match &common.repo {
+        Some(r) => r.clone(),
+        None => {
+            let mut repos: Vec<&str> = Vec::new();
+            for r in matrix.releases() {
+                if (versions.is_empty() || versions.contains(&r.version))
+                    && !repos.contains(&r.repository.as_str())
+                {
+                    repos.push(&r.repository);
+                }
+            }
+            match repos.as_slice() {
+                [one] => one.to_string(),
+                [] => matrix.defaults().repository.clone(),
+                many => anyhow::bail!(
+                    "the selected releases are published to {} repositories ({}); pass --repo, or name releases of one",
+                    many.len(),
+                    many.join(", ")
+                ),
+            }
+        }
+    };
+    let repo: Repository = if common.repo.is_some() {
+        // The parser's own error: it never repeats credentials written into --repo.
+        text.parse()?
+    } else {
+        text.parse().with_context(|| {
+            format!("the matrix's repository {text:?} is not HOST/PATH; pass --repo")
+        })?
+    };
+    let versions = if versions.is_empty() && matrix.repositories().len() > 1 {
+        let mine = published_to(&text);
+        if mine.is_empty() {
+            anyhow::bail!(
+                "{text} is none of the repositories the matrix publishes to ({}), and their plans share tag names; name the releases to check there",
+                matrix.repositories().join(", ")
+            );
+        }
+        mine
+    } else {
+        versions.to_vec()
+    };
+    Ok((repo, versions))
+}
+
+async fn connect(common: &RepoArgs, repo: Repository) -> anyhow::Result<RegistryClient> {
     let credentials = Credentials::discover(repo.host(), true, env)?;
     Ok(RegistryClient::connect(repo, credentials, common.connect.options()?).await?)
 }
@@ -185,10 +241,18 @@ fn run_verify(args: VerifyArgs) -> anyhow::Result<Outcome> {
     let plan = TagPlan::new(&matrix)?;
     // Unknown versions are an error before any request.
     plan.only(&args.versions)?;
+    let (repo, versions) = scope(&args.common, &matrix, &args.versions)?;
+    // Releases chosen by their repository make the plan of that repository: any other tag
+    // there is one the matrix does not plan.
+    let (plan, versions) = if args.versions.is_empty() && !versions.is_empty() {
+        (plan.only(&versions)?, Vec::new())
+    } else {
+        (plan, versions)
+    };
     let progress = progress();
     let report = runtime()?.block_on(async {
-        let client = connect(&args.common, &matrix).await?;
-        anyhow::Ok(verify::verify(&client, &plan, &args.versions, progress.as_ref()).await?)
+        let client = connect(&args.common, repo).await?;
+        anyhow::Ok(verify::verify(&client, &plan, &versions, progress.as_ref()).await?)
     })?;
     let clean = report.is_clean(args.deny_unknown);
     match args.common.format {
@@ -238,10 +302,12 @@ fn print_report(report: &VerifyReport, deny_unknown: bool) -> anyhow::Result<()>
 fn run_promote(args: PromoteArgs) -> anyhow::Result<Outcome> {
     let matrix = args.common.matrix.load()?;
     // Unknown versions are an error before any request.
-    let plan = TagPlan::new(&matrix)?.only(&args.versions)?;
+    TagPlan::new(&matrix)?.only(&args.versions)?;
+    let (repo, versions) = scope(&args.common, &matrix, &args.versions)?;
+    let plan = TagPlan::new(&matrix)?.only(&versions)?;
     let progress = progress();
     let (promotion, applied) = runtime()?.block_on(async {
-        let client = connect(&args.common, &matrix).await?;
+        let client = connect(&args.common, repo).await?;
         let promotion = promote::plan(&client, &plan, progress.as_ref()).await?;
         let applied = if args.apply && !promotion.is_noop() {
             Some(promote::apply(&client, &promotion, progress.as_ref()).await?)

@@ -180,12 +180,16 @@ impl Linter {
             source: &source,
             df: &df,
             config: &self.config,
-            runtime_repository: self
-                .matrix
-                .as_ref()
-                .map_or(crate::matrix::DEFAULT_REPOSITORY, |m| {
-                    m.defaults().repository.as_str()
-                }),
+            runtime_repositories: self.matrix.as_ref().map_or_else(
+                || vec![crate::matrix::DEFAULT_REPOSITORY],
+                |m| {
+                    let mut r = m.repositories();
+                    if !r.contains(&m.defaults().repository.as_str()) {
+                        r.push(&m.defaults().repository);
+                    }
+                    r
+                },
+            ),
             findings: Vec::new(),
             parity_skipped: false,
         };

@@ -473,16 +473,10 @@ pub(super) fn parse(text: &str, name: &Path) -> Result<Matrix, MatrixErrors> {
 }
 
 fn parse_series_key(c: &mut Collector<'_>, key: &Spanned<String>) -> Option<SeriesKey> {
-    let k = key.get_ref();
-    let nums: Option<Vec<u64>> = k
-        .split('.')
-        .map(|p| crate::model::version_number(p).ok())
-        .collect();
-    match nums.as_deref() {
-        Some([m]) => Some(SeriesKey::Major(*m)),
-        Some([x, y]) => Some(SeriesKey::Airflow(*x, *y)),
-        _ => {
-            c.push(&key.span(), format!("series key {k:?}: expected a major version like \"5\" or, for X.Y-Z versions, an Airflow minor like \"3.1\""));
+    match key.get_ref().parse::<SeriesKey>() {
+        Ok(k) => Some(k),
+        Err(_) => {
+            c.push(&key.span(), format!("series key {:?}: expected a major version like \"5\" or, for X.Y-Z versions, an Airflow minor like \"3.1\"", key.get_ref()));
             None
         }
     }
@@ -504,19 +498,24 @@ fn convert_release(
 
     // What the record lacks is said, so that a missing key is never a typo taken for a gap.
     let mut unknown: Vec<&str> = Vec::new();
+    // A misspelt entry is the fault reported; what it meant to mark is not reported as missing.
+    let mut misspelt = false;
     for u in &raw.unknown {
         match UNKNOWABLE.iter().find(|k| **k == u.get_ref().as_str()) {
             Some(k) if unknown.contains(k) => {
                 c.push(&u.span(), format!("unknown: {k:?} is listed twice"))
             }
             Some(k) => unknown.push(k),
-            None => c.push(
-                &u.span(),
-                format!(
-                    "unknown: {:?} is not a fact a release may lack; expected \"airflow\", \"date\" or \"packages\"",
-                    u.get_ref()
-                ),
-            ),
+            None => {
+                misspelt = true;
+                c.push(
+                    &u.span(),
+                    format!(
+                        "unknown: {:?} is not a fact a release may lack; expected \"airflow\", \"date\" or \"packages\"",
+                        u.get_ref()
+                    ),
+                )
+            }
         }
     }
     let says = |k: &str| unknown.contains(&k);
@@ -528,11 +527,16 @@ fn convert_release(
         (Some(a), false) => c.parse("airflow", a),
         (None, true) => None,
         (Some(a), true) => {
-            c.push(&a.span(), "airflow is given but unknown lists \"airflow\"; expected one or the other");
+            c.push(
+                &a.span(),
+                "airflow is given but unknown lists \"airflow\"; expected one or the other",
+            );
             None
         }
         (None, false) => {
-            c.push(&raw.version.span(), "release has no airflow; expected airflow = \"X.Y.Z\", or unknown = [\"airflow\"] where the public record lacks it");
+            if !misspelt {
+                c.push(&raw.version.span(), "release has no airflow; expected airflow = \"X.Y.Z\", or unknown = [\"airflow\"] where the public record lacks it");
+            }
             None
         }
     };
@@ -540,11 +544,16 @@ fn convert_release(
         (Some(d), false) => c.date("date", d),
         (None, true) => None,
         (Some(d), true) => {
-            c.push(&d.span(), "date is given but unknown lists \"date\"; expected one or the other");
+            c.push(
+                &d.span(),
+                "date is given but unknown lists \"date\"; expected one or the other",
+            );
             None
         }
         (None, false) => {
-            c.push(&raw.version.span(), "release has no date; expected date = YYYY-MM-DD, or unknown = [\"date\"] (with existed-by = the day of its earliest public trace, where there is one)");
+            if !misspelt {
+                c.push(&raw.version.span(), "release has no date; expected date = YYYY-MM-DD, or unknown = [\"date\"] (with existed-by = the day of its earliest public trace, where there is one)");
+            }
             None
         }
     };
@@ -675,7 +684,7 @@ fn convert_release(
     };
     match (packages_known, raw.packages.is_empty()) {
         (false, false) => c.push(&unknown_span, "unknown lists \"packages\" on a release that lists packages; expected one or the other"),
-        (true, true) => c.push(&raw.version.span(), "release has no [release.packages]; expected its pins, or unknown = [\"packages\"] where the public record lacks them"),
+        (true, true) if !misspelt => c.push(&raw.version.span(), "release has no [release.packages]; expected its pins, or unknown = [\"packages\"] where the public record lacks them"),
         _ => {}
     }
     let index = match &raw.index {

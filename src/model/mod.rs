@@ -18,7 +18,6 @@ pub use package::{PackageName, PackageSet};
 pub use pep440::{AirflowVersion, PackageVersion, VersionSpec};
 pub use python::PythonVersion;
 pub use tag::{ImageTag, Variant};
-pub(crate) use version::number as version_number;
 pub use version::{BuildVersion, PreId, RuntimeVersion, SemverVersion, SeriesKey};
 
 /// A value that did not parse: what was given, what was expected and why it was refused.

@@ -156,7 +156,10 @@ mod tests {
     fn reads_slim_before_python_and_writes_the_canonical_order() {
         let cases = [
             ("13.7.0-slim-python-3.12", "13.7.0-python-3.12-slim"),
-            ("13.7.0-slim-python-3.12-base", "13.7.0-python-3.12-slim-base"),
+            (
+                "13.7.0-slim-python-3.12-base",
+                "13.7.0-python-3.12-slim-base",
+            ),
             ("3.1-12-slim-python-3.11", "3.1-12-python-3.11-slim"),
         ];
         for (text, canonical) in cases {

@@ -127,6 +127,23 @@ impl SeriesKey {
     }
 }
 
+impl FromStr for SeriesKey {
+    type Err = ParseError;
+
+    /// `5` (a semantic major) or `3.1` (an Airflow-3 line).
+    fn from_str(s: &str) -> Result<Self, ParseError> {
+        const SERIES: &str =
+            "a series: a major version like \"13\" or an Airflow line like \"3.1\"";
+        let nums: Result<Vec<u64>, String> = s.split('.').map(number).collect();
+        match nums.as_deref() {
+            Ok([m]) => Ok(SeriesKey::Major(*m)),
+            Ok([x, y]) => Ok(SeriesKey::Airflow(*x, *y)),
+            Ok(_) => Err(ParseError::new(s, SERIES, "it has more than two numbers")),
+            Err(why) => Err(ParseError::new(s, SERIES, &format!("it {why}"))),
+        }
+    }
+}
+
 impl fmt::Display for SeriesKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {

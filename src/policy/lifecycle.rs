@@ -94,6 +94,9 @@ pub struct SeriesLifecycle {
     /// First release date: the earliest known release date of the series, or the day of the
     /// earliest public trace where that is earlier (a first release whose date the record lacks).
     pub release_date: Date,
+    /// Whether `release_date` is a release date (false: the day of the earliest trace of a first
+    /// release whose date the record lacks; the series came out on or before it).
+    pub release_date_known: bool,
     /// End of maintenance: the first day out of maintenance.
     pub end_of_maintenance: Date,
     /// Where `end_of_maintenance` comes from.
@@ -180,7 +183,9 @@ pub fn lifecycle(matrix: &Matrix) -> Vec<SeriesLifecycle> {
                         Channel::Stable => (6, later.first().copied(), 3),
                         Channel::Lts => (
                             18,
-                            later.into_iter().find(|(s, _, _)| s.channel == Channel::Lts),
+                            later
+                                .into_iter()
+                                .find(|(s, _, _)| s.channel == Channel::Lts),
                             6,
                         ),
                     };
@@ -198,8 +203,7 @@ pub fn lifecycle(matrix: &Matrix) -> Vec<SeriesLifecycle> {
                     (eom, source)
                 }
             };
-            let (end_of_maintenance, end_of_maintenance_source) = match series.end_of_maintenance
-            {
+            let (end_of_maintenance, end_of_maintenance_source) = match series.end_of_maintenance {
                 Some(published) => (published, DateSource::Published),
                 None => (computed, computed_source),
             };
@@ -223,6 +227,7 @@ pub fn lifecycle(matrix: &Matrix) -> Vec<SeriesLifecycle> {
                 first_release: first.version.clone(),
                 airflow,
                 release_date: *first_date,
+                release_date_known: first.date == Some(*first_date),
                 end_of_maintenance,
                 end_of_maintenance_source,
                 end_of_basic_support,

@@ -263,6 +263,33 @@ pub enum NextError {
     BaseAirflowUnknown(RuntimeVersion),
 }
 
+/// Refuses to continue `base` with `airflow` across the eras: Airflow 2 continues semantic
+/// versions; Airflow 3 continues `X.Y-Z` lines, and starts the first line from a semantic version
+/// only while there is no line yet.
+pub fn check_era(
+    matrix: &Matrix,
+    base: &Release,
+    airflow: &AirflowVersion,
+) -> Result<(), NextError> {
+    let build_base = matches!(base.version, RuntimeVersion::Build(_));
+    let lines_exist = matrix
+        .releases()
+        .iter()
+        .any(|r| matches!(r.version, RuntimeVersion::Build(_)));
+    let crosses = if airflow.major() >= 3 {
+        !build_base && lines_exist
+    } else {
+        build_base
+    };
+    if crosses {
+        return Err(NextError::Era {
+            from: base.version.clone(),
+            airflow: airflow.clone(),
+        });
+    }
+    Ok(())
+}
+
 /// The release a new release carrying `airflow` continues by default: for an Airflow 3 (or later)
 /// version, the newest release of its `X.Y` line, else of the newest lower line, else the newest
 /// semantic version (the first `X.Y-Z` line starts there); for an Airflow 2 version, the newest
@@ -289,16 +316,22 @@ pub fn default_base<'m>(
             .rev()
             .find(|r| matches!(&r.version, RuntimeVersion::Build(b) if (b.airflow_major, b.airflow_minor) <= line))
             .or_else(semver)
+            .or_else(|| releases.last())
     } else {
         let series = releases
             .iter()
             .filter(|r| matches!(r.version, RuntimeVersion::Semver(_)))
-            .filter(|r| r.airflow.as_ref().is_some_and(|a| a.minor_series() == airflow.minor_series()))
+            .filter(|r| {
+                r.airflow
+                    .as_ref()
+                    .is_some_and(|a| a.minor_series() == airflow.minor_series())
+            })
             .map(|r| r.version.series())
             .next_back();
         match series {
             Some(key) => matrix.releases_in(key).next_back(),
-            None => semver(),
+            // With no semantic version at all, the newest release (the era check refuses it).
+            None => semver().or_else(|| releases.last()),
         }
     }
 }
@@ -341,37 +374,30 @@ pub fn next_version(
             newest: newest.version.clone(),
         });
     }
-    let Some(base_airflow) = &base.airflow else {
+    // The rules compare Airflow versions: with the base's, or where the record lacks it, with
+    // the newest earlier release of the series that has one (the rule says so).
+    let Some(known) = matrix
+        .releases_in(series)
+        .rev()
+        .find(|r| r.airflow.is_some() && r.version <= base.version)
+    else {
         return Err(NextError::BaseAirflowUnknown(base.version.clone()));
     };
+    let base_airflow = known
+        .airflow
+        .as_ref()
+        .expect("found by its Airflow version");
     if let Some(airflow) = change.airflow {
-        // Airflow 2 continues semantic versions; Airflow 3 continues X.Y-Z lines, and starts the
-        // first line from a semantic version only while there is no line yet.
-        let build_base = matches!(base.version, RuntimeVersion::Build(_));
-        let lines_exist = matrix
-            .releases()
-            .iter()
-            .any(|r| matches!(r.version, RuntimeVersion::Build(_)));
-        let crosses = if airflow.major() >= 3 {
-            !build_base && lines_exist
-        } else {
-            build_base
-        };
-        if crosses {
-            return Err(NextError::Era {
-                from: base.version.clone(),
-                airflow: airflow.clone(),
-            });
-        }
+        check_era(matrix, base, airflow)?;
         if airflow < base_airflow {
             return Err(NextError::Downgrade {
-                from: base.version.clone(),
+                from: known.version.clone(),
                 airflow: base_airflow.clone(),
                 to: airflow.clone(),
             });
         }
     }
-    let req = required_bump(base, change);
+    let req = required_bump(known, change);
     let (version, rule) = match &base.version {
         RuntimeVersion::Semver(v) => match change.airflow {
             Some(a) if a.major() >= 3 => (
@@ -455,6 +481,14 @@ pub fn next_version(
         }
     };
     let bump = bump_between(&base.version, &version);
+    let rule = if known.version == base.version {
+        rule
+    } else {
+        format!(
+            "{rule} (Airflow compared with {}, the newest release of series {series} whose Airflow version is in the record; {}'s is not)",
+            known.version, base.version
+        )
+    };
     Ok(Next {
         from: base.version.clone(),
         version,

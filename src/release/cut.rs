@@ -22,7 +22,7 @@ use crate::model::{
     RuntimeVersion, SeriesKey,
 };
 use crate::policy::release::{
-    Change as PolicyChange, Next, NextError, default_base, next_version,
+    Change as PolicyChange, Next, NextError, check_era, default_base, next_version,
 };
 use crate::render::tree::TreeError;
 use crate::render::{self, Change, RenderError, Templates};
@@ -186,6 +186,7 @@ pub fn cut(matrix: &Matrix, request: &CutRequest) -> Result<Cut, CutError> {
     let base = matrix
         .release(&base_version)
         .ok_or_else(|| NextError::Unknown(base_version.clone()))?;
+    check_era(matrix, base, &request.airflow)?;
     // The packages carried forward: the base's, or where the record lacks them, those of the
     // newest release of its series whose set is known (the cut says so); with none, the new
     // release's set is exactly its --new-package pins.

@@ -57,7 +57,7 @@ pub struct Metadata {
     pub end_of_basic_support: Option<Date>,
     /// The Python of the default image.
     pub default_python_version: PythonVersion,
-    /// Every Python an image was published for, default first.
+    /// Every Python an image was published for, ascending (as Astronomer's feed lists them).
     pub python_versions: Vec<PythonVersion>,
 }
 
@@ -101,7 +101,11 @@ pub fn feed(matrix: &Matrix) -> Feed {
                 end_of_support: l.map(|l| l.end_of_maintenance),
                 end_of_basic_support: l.and_then(|l| l.end_of_basic_support),
                 default_python_version: r.python,
-                python_versions: r.pythons().collect(),
+                python_versions: {
+                    let mut p: Vec<PythonVersion> = r.pythons().collect();
+                    p.sort();
+                    p
+                },
             },
             migrations: Migrations {
                 airflow_database: match previous {

@@ -213,8 +213,10 @@ impl Notes {
         }
         let _ = writeln!(md, "## Airflow\n");
         let text = |a: &Option<AirflowVersion>| {
-            a.as_ref()
-                .map_or_else(|| "(not in the public record)".to_string(), |a| a.to_string())
+            a.as_ref().map_or_else(
+                || "(not in the public record)".to_string(),
+                |a| a.to_string(),
+            )
         };
         match (&self.airflow_from, &self.airflow_to) {
             (Some(a), Some(b)) if a == b => {

@@ -456,7 +456,8 @@ pub fn render_release(
     for variant in release.variants() {
         let tag = ImageTag::new(release.version.clone(), variant);
         let dir = context_dir(&tag);
-        let ctx = ImageContext::new(matrix, release, variant).expect("the Airflow version is known");
+        let ctx =
+            ImageContext::new(matrix, release, variant).expect("the Airflow version is known");
         let python = release.python_of(&variant);
         let key = python.to_string();
         if !lock_cache.contains_key(&key) {

@@ -15,6 +15,10 @@ const TOOLS: &[&str] = &["buildah", "debootstrap"];
 /// The stand-in for `python:3.9-slim-bullseye` that `scripts/e2e-base-images.sh` makes.
 pub const PYTHON_BASE: &str = "localhost/python:3.9-slim-bullseye";
 
+/// The stand-in for `python:3.11-slim-bookworm` that `scripts/e2e-base-images.sh` makes
+/// (Debian 12's own Python 3.11).
+pub const PYTHON_BASE_BOOKWORM: &str = "localhost/python:3.11-slim-bookworm";
+
 /// The repository the suite tags release images in.
 pub const TAG_PREFIX: &str = "localhost/e2e-runtime";
 
@@ -152,7 +156,7 @@ impl Env {
             String::from_utf8_lossy(&out.stderr)
         );
         say(&format!(
-            "e2e: base images ready in {} ({PYTHON_BASE})",
+            "e2e: base images ready in {} ({PYTHON_BASE}, {PYTHON_BASE_BOOKWORM})",
             runtime_kit::build::format_elapsed(start.elapsed())
         ));
         env

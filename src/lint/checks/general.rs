@@ -308,7 +308,7 @@ fn users(ctx: &mut Ctx<'_>) {
         let image = last.image();
         let inherited = sets_user.get(image).copied().unwrap_or(false);
         let has_user = last.body.iter().any(|i| i.kind == Kind::User);
-        let runtime = split_image(image).0 == ctx.runtime_repository;
+        let runtime = ctx.runtime_repositories.contains(&split_image(image).0);
         if !has_user
             && !inherited
             && !runtime

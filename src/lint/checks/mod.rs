@@ -23,9 +23,9 @@ pub(crate) struct Ctx<'a> {
     pub source: &'a Source,
     pub df: &'a Dockerfile,
     pub config: &'a Config,
-    /// The repository of the Runtime images, which run as an unprivileged user: a project
+    /// The repositories of the Runtime images, which run as an unprivileged user: a project
     /// built `FROM` one needs no USER of its own.
-    pub runtime_repository: &'a str,
+    pub runtime_repositories: Vec<&'a str>,
     pub findings: Vec<Finding>,
     /// Set when a Runtime Dockerfile was linted without a matrix.
     pub parity_skipped: bool,
