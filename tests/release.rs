@@ -51,6 +51,10 @@ fn notes_on_real_pairs() {
         ("7.6.0", "8.0.0"),
         ("3.0.4", "4.0.0"),
         ("11.7.0", "11.8.0"),
+        // Across the eras: another registry, Debian, Python and provider set.
+        ("13.11.0", "3.3-2"),
+        // Within a line; the package sets are known on both sides.
+        ("3.1-11", "3.1-12"),
     ] {
         let out = common::run(&["notes", a, b, "--on", "2024-06-01"]);
         assert_eq!(out.code, 0, "{}", out.transcript());
@@ -882,6 +886,17 @@ fn yank_marks_a_release_keeping_the_file() {
             .as_deref(),
         Some("Breaks task logs")
     );
+    // An Airflow 3 build, and the alias of its line moves off it.
+    let out = run_in(
+        dir.path(),
+        &["yank", "3.3-8", "--reason", "Breaks the dag processor"],
+    );
+    assert_eq!(out.code, 0, "{}", out.transcript());
+    let m = Matrix::load(&matrix).unwrap();
+    assert!(m.release(&"3.3-8".parse().unwrap()).unwrap().is_yanked());
+    let plan = runtime_kit::tags::TagPlan::new(&m).unwrap();
+    assert_eq!(plan.alias("3.3").unwrap().target.to_string(), "3.3-2");
+    let after = std::fs::read_to_string(&matrix).unwrap();
     let unknown = run_in(dir.path(), &["yank", "11.7.9", "--reason", "x"]);
     assert_eq!(unknown.code, 2);
     assert!(unknown.stderr.contains("11.7.9"), "{}", unknown.stderr);

@@ -46,8 +46,16 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
         .releases()
         .iter()
         .flat_map(|r| r.pythons().map(move |p| (r, p)))
+        .filter(|(r, p)| lock::LockPlan::new(&matrix, r, *p).is_some())
         .filter(|(r, p)| !lock::lock_path(&args.root, &r.version, *p).exists())
         .map(|(r, p)| format!("{} (Python {p})", r.version))
+        .collect();
+    // Releases whose Airflow version the public record lacks have no build contexts.
+    let without_contexts: Vec<String> = matrix
+        .releases()
+        .iter()
+        .filter(|r| r.airflow.is_none())
+        .map(|r| r.version.to_string())
         .collect();
     let changes = if args.check {
         tree.diff(&args.out)?
@@ -66,6 +74,7 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
             "releases": matrix.releases().len(),
             "changes": changes,
             "unlocked": unlocked,
+            "withoutContexts": without_contexts,
             "ok": problems.is_empty(),
         }))?,
         Format::Table => {
@@ -81,23 +90,25 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
                 };
                 writeln!(out, "{verb:>9} {}", args.out.join(&c.path).display())?;
             }
-            if !unlocked.is_empty() {
-                let shown: Vec<&str> = unlocked.iter().take(4).map(String::as_str).collect();
-                let more = unlocked.len().saturating_sub(shown.len());
+            if !without_contexts.is_empty() {
                 writeln!(
                     err,
-                    "note: {} without a lock, so their constraints.txt holds the release's own pins only: {}{} (make them with `runtime-kit lock --all --missing`)",
+                    "note: {} without build contexts, the public record lacking their Airflow version (unknown = [\"airflow\"] in {}): {}",
+                    super::count(without_contexts.len(), "release", "releases"),
+                    matrix.path().display(),
+                    first_few(&without_contexts),
+                )?;
+            }
+            if !unlocked.is_empty() {
+                writeln!(
+                    err,
+                    "note: {} without a lock, so their constraints.txt holds the release's own pins only: {} (make them with `runtime-kit lock --all --missing`)",
                     super::count(
                         unlocked.len(),
                         "release/Python pair",
                         "release/Python pairs"
                     ),
-                    shown.join(", "),
-                    if more > 0 {
-                        format!(" and {more} more")
-                    } else {
-                        String::new()
-                    }
+                    first_few(&unlocked),
                 )?;
             }
             let unowned = changes
@@ -147,4 +158,13 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
         }
     }
     if problems.is_empty() { ok() } else { failed() }
+}
+
+/// The first four of `items`, then how many more: `a, b, c, d and 9 more`.
+fn first_few(items: &[String]) -> String {
+    let shown = items[..items.len().min(4)].join(", ");
+    match items.len().saturating_sub(4) {
+        0 => shown,
+        more => format!("{shown} and {more} more"),
+    }
 }

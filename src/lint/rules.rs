@@ -352,7 +352,7 @@ pub static RULES: &[Rule] = &[
         "no-user",
         Info,
         "The final stage never sets USER",
-        "The image runs as whatever user its base image set, usually root. Create an unprivileged user and switch to it with USER. Not reported when the final stage is built on a build argument (`FROM ${BASE_IMAGE}`), on an earlier stage that sets USER, or on a Runtime image (the matrix's repository, `quay.io/astronomer/astro-runtime` without a matrix), since the user is then inherited: the Runtime images run as UID 50000."
+        "The image runs as whatever user its base image set, usually root. Create an unprivileged user and switch to it with USER. Not reported when the final stage is built on a build argument (`FROM ${BASE_IMAGE}`), on an earlier stage that sets USER, or on a Runtime image (a repository of the matrix, `quay.io/astronomer/astro-runtime` without a matrix), since the user is then inherited: the Runtime images run as UID 50000."
     ),
     rule!(
         RK145,

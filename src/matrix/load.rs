@@ -523,40 +523,51 @@ fn convert_release(
         .unknown
         .first()
         .map_or_else(|| raw.version.span(), |u| u.span());
-    let airflow = match (&raw.airflow, says("airflow")) {
-        (Some(a), false) => c.parse("airflow", a),
-        (None, true) => None,
-        (Some(a), true) => {
-            c.push(
-                &a.span(),
-                "airflow is given but unknown lists \"airflow\"; expected one or the other",
-            );
-            None
-        }
-        (None, false) => {
-            if !misspelt {
-                c.push(&raw.version.span(), "release has no airflow; expected airflow = \"X.Y.Z\", or unknown = [\"airflow\"] where the public record lacks it");
+    // A fact is given, or listed as unknown: exactly one of the two.
+    let mut fact = |key: &str, given: Option<Range<usize>>, missing: &str| -> bool {
+        match (given, says(key)) {
+            (Some(_), false) => true,
+            (None, true) => false,
+            (Some(span), true) => {
+                c.push(
+                    &span,
+                    format!(
+                        "{key} is given but unknown lists \"{key}\"; expected one or the other"
+                    ),
+                );
+                false
             }
-            None
+            (None, false) => {
+                if !misspelt {
+                    c.push(
+                        &raw.version.span(),
+                        format!("release has no {key}; expected {missing}"),
+                    );
+                }
+                false
+            }
         }
     };
-    let date = match (&raw.date, says("date")) {
-        (Some(d), false) => c.date("date", d),
-        (None, true) => None,
-        (Some(d), true) => {
-            c.push(
-                &d.span(),
-                "date is given but unknown lists \"date\"; expected one or the other",
-            );
-            None
-        }
-        (None, false) => {
-            if !misspelt {
-                c.push(&raw.version.span(), "release has no date; expected date = YYYY-MM-DD, or unknown = [\"date\"] (with existed-by = the day of its earliest public trace, where there is one)");
-            }
-            None
-        }
-    };
+    let airflow_given = fact(
+        "airflow",
+        raw.airflow.as_ref().map(|a| a.span()),
+        "airflow = \"X.Y.Z\", or unknown = [\"airflow\"] where the public record lacks it",
+    );
+    let date_given = fact(
+        "date",
+        raw.date.as_ref().map(|d| d.span()),
+        "date = YYYY-MM-DD, or unknown = [\"date\"] (with existed-by = the day of its earliest public trace, where there is one)",
+    );
+    let airflow = raw
+        .airflow
+        .as_ref()
+        .filter(|_| airflow_given)
+        .and_then(|a| c.parse("airflow", a));
+    let date = raw
+        .date
+        .as_ref()
+        .filter(|_| date_given)
+        .and_then(|d| c.date("date", d));
     let existed_by = raw.existed_by.as_ref().and_then(|d| {
         if raw.date.is_some() {
             c.push(&d.span(), "existed-by on a release with a date; expected existed-by only where the release date is unknown");

@@ -265,6 +265,10 @@ pub struct ImageContext {
     pub vendor_indexes: Vec<String>,
     /// Every package index the release needs besides PyPI.
     pub indexes: Vec<IndexContext>,
+    /// For an Airflow 3 image whose line names an index (`index` of its series): the index
+    /// Astronomer's own images install Airflow from as vendor builds (`X.Y.Z+astro.N`); these
+    /// images install the public release instead, and say so.
+    pub airflow_vendor_index: Option<String>,
     /// Whether the package set is known.
     pub packages_known: bool,
     /// Airflow's home.
@@ -359,6 +363,10 @@ impl ImageContext {
             vendor,
             vendor_indexes,
             indexes,
+            airflow_vendor_index: (airflow.major() >= 3)
+                .then(|| release.index.as_deref().and_then(|i| matrix.index(i)))
+                .flatten()
+                .map(|i| i.url.clone()),
             packages_known: release.packages_known,
             airflow_home: AIRFLOW_HOME,
             constraints_path: CONSTRAINTS_PATH,
