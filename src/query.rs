@@ -23,6 +23,14 @@ pub fn runtimes_for<'m>(matrix: &'m Matrix, spec: &VersionSpec) -> Vec<&'m Relea
         .collect()
 }
 
+/// The lowest Runtime an upgrade from Airflow 2 to Airflow 3 may start from: 12.0.0 (Airflow
+/// 2.10.0). Astronomer's CLI refuses the upgrade from below it ("If upgrading from Airflow 2 to
+/// Airflow 3, we require at least Runtime 12.0.0 (Airflow 2.10.0)", astro-cli
+/// `cloud/deploy/deploy.go`).
+pub fn airflow3_upgrade_minimum() -> RuntimeVersion {
+    RuntimeVersion::new(12, 0, 0)
+}
+
 /// The Airflow major a release carries: its Airflow version's, else what its version scheme
 /// says (`X.Y-Z` names Airflow `X`; semantic Runtime versions all carry Airflow 2).
 pub fn airflow_major(release: &Release) -> u64 {
@@ -92,6 +100,11 @@ pub enum UpgradeIssue {
         /// Airflow major of the target.
         to: u64,
     },
+    /// An upgrade from Airflow 2 to Airflow 3 starts below the Runtime that allows it.
+    Airflow3FromBelow {
+        /// The lowest Runtime an Airflow 3 upgrade may start from.
+        minimum: RuntimeVersion,
+    },
     /// The target was withdrawn.
     YankedTarget {
         /// The published reason.
@@ -131,6 +144,10 @@ impl std::fmt::Display for UpgradeIssue {
             UpgradeIssue::AirflowMajorJump { from, to } => write!(
                 f,
                 "Airflow major version changes ({from} -> {to}): DAGs and configuration need migration"
+            ),
+            UpgradeIssue::Airflow3FromBelow { minimum } => write!(
+                f,
+                "an upgrade from Airflow 2 to Airflow 3 starts from Runtime {minimum} (Airflow 2.10) or later: upgrade to {minimum}+ first"
             ),
             UpgradeIssue::YankedTarget { reason } => write!(f, "the target was yanked: {reason}"),
             UpgradeIssue::TargetNotMaintained {
@@ -181,6 +198,10 @@ pub fn upgrade_check(
             from: from_major,
             to: to_major,
         });
+    }
+    let minimum = airflow3_upgrade_minimum();
+    if from_major == 2 && to_major >= 3 && a.version < minimum {
+        issues.push(UpgradeIssue::Airflow3FromBelow { minimum });
     }
     if let Some(reason) = &b.yanked {
         issues.push(UpgradeIssue::YankedTarget {

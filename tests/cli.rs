@@ -187,6 +187,11 @@ const CASES: &[(&str, &[&str], i32)] = &[
         1,
     ),
     (
+        "cli_query_upgrade_airflow3_from_11",
+        &["query", "upgrade", "11.8.0", "3.3-8", "--on", "2026-12-02"],
+        1,
+    ),
+    (
         "cli_query_upgrade_line_out_of_maintenance",
         &["query", "upgrade", "3.1-8", "3.1-21", "--on", "2027-09-30"],
         1,

@@ -314,6 +314,24 @@ fn status_per_day_reads_end_dates_as_the_first_day_out() {
             "lifecycle --on {day}"
         );
     }
+    // Airflow 2 -> 3 starts from 12.0.0 or later, as Astronomer's CLI requires.
+    let kinds = |a: &str, b: &str| -> Vec<String> {
+        query::upgrade_check(&m, &v(a), &v(b), None)
+            .iter()
+            .map(|i| {
+                serde_json::to_value(i).unwrap()["kind"]
+                    .as_str()
+                    .unwrap()
+                    .to_string()
+            })
+            .collect()
+    };
+    assert_eq!(
+        kinds("11.8.0", "3.3-8"),
+        ["airflow-major-jump", "airflow3-from-below"]
+    );
+    assert_eq!(kinds("12.0.0", "3.3-8"), ["airflow-major-jump"]);
+    assert_eq!(kinds("3.3-1", "3.3-8"), Vec::<String>::new());
     // Today, 2026-12-02: 12 is in basic support, 13 and every Airflow 3 line maintained.
     let today = date("2026-12-02");
     let status = |s: &str| {
