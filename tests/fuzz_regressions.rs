@@ -131,3 +131,42 @@ fn two_byte_order_marks_are_a_syntax_error() {
         one.findings
     );
 }
+
+/// fuzz target `render`: the vendor-only install step named each index URL once, so two
+/// `[indexes]` with the same URL rendered one `--extra-index-url` and two with different URLs
+/// rendered two: the Dockerfile's shape hung on the URLs' values. Each index is named once, as
+/// `[indexes]` lists them.
+#[test]
+fn vendor_step_names_each_index_once_whatever_its_url() {
+    let matrix = |second_url: &str| {
+        format!(
+            "schema = 1\n\
+             [indexes.vendor]\nurl = \"https://pip.example.com/a/\"\npackages = [\"astronomer-providers\"]\n\
+             [indexes.second]\nurl = \"{second_url}\"\npackages = [\"apache-airflow-providers-celery\"]\n\
+             [series.5]\nchannel = \"stable\"\npython = \"3.9\"\n\
+             [[release]]\nversion = \"5.0.6\"\nairflow = \"2.3.3\"\ndate = 2022-07-21\n\
+             [release.packages]\n\"astronomer-providers\" = \"1.0\"\n\"apache-airflow-providers-celery\" = \"1.0\"\n"
+        )
+    };
+    let templates = runtime_kit::render::Templates::load(None).unwrap();
+    for url in ["https://pip.example.com/a/", "https://pip.example.com/b/"] {
+        let m = runtime_kit::matrix::Matrix::from_str_named(&matrix(url), "m.toml").unwrap();
+        let files = runtime_kit::render::render_release(
+            &templates,
+            &m,
+            &m.releases()[0],
+            std::path::Path::new("/nonexistent"),
+        )
+        .unwrap();
+        let base = files
+            .iter()
+            .find(|f| f.path.ends_with("base/Dockerfile"))
+            .unwrap();
+        assert_eq!(
+            base.contents.matches("--extra-index-url ").count(),
+            2,
+            "{url}:\n{}",
+            base.contents
+        );
+    }
+}

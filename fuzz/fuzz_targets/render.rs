@@ -127,16 +127,65 @@ impl Field {
 }
 
 impl Input {
-    /// The same shape with every field at its canonical value.
+    /// The same shape with every field at its canonical value. Two classes of value choose what
+    /// a release's files are, not only what they print, and keep their class: an Airflow 3
+    /// version (its images run other commands, in another ONBUILD order) and a pin in a vendor
+    /// build's form (`1!2.0.0`, `7.0.0+astro.2`, installed in a step of its own on a release
+    /// with an index).
     fn canonical(&self) -> Input {
         let c = |_: &Field| Field::Canonical;
-        let pin = |_: &Pin| Pin {
-            name: Field::Canonical,
-            version: Field::Canonical,
+        // Pin names are renamed one to one, so the same names stay the same (an index serves the
+        // package of that name, a name twice stays a duplicate) and different ones different.
+        let mut seen: Vec<String> = Vec::new();
+        let mut rename = |name: String| -> Field {
+            let i = seen.iter().position(|n| *n == name).unwrap_or_else(|| {
+                seen.push(name);
+                seen.len() - 1
+            });
+            Field::Raw(format!("canon-{i}"))
+        };
+        let version = |p: &Pin| {
+            if p.version.value(PINS).contains(['!', '+']) {
+                Field::Pick(1) // 1!2.0.0
+            } else {
+                Field::Canonical
+            }
+        };
+        let packages: Vec<Pin> = self
+            .packages
+            .iter()
+            .take(3)
+            .enumerate()
+            .map(|(i, p)| Pin {
+                name: rename(p.name.value(NAMES[i])),
+                version: version(p),
+            })
+            .collect();
+        let slim_packages: Option<Vec<Pin>> = self.slim_packages.as_ref().map(|v| {
+            v.iter()
+                .take(2)
+                .enumerate()
+                .map(|(i, p)| Pin {
+                    name: rename(p.name.value(NAMES[i])),
+                    version: version(p),
+                })
+                .collect()
+        });
+        let airflow3 = self
+            .airflow
+            .value(AIRFLOWS)
+            .split('.')
+            .next()
+            .and_then(|m| m.parse::<u64>().ok())
+            .is_some_and(|m| m >= 3);
+        let (version, airflow) = if airflow3 {
+            (Field::Pick(3), Field::Pick(2)) // 3.1-12, 3.1.0
+        } else {
+            (Field::Canonical, Field::Canonical)
         };
         Input {
-            version: Field::Canonical,
-            airflow: Field::Canonical,
+            version,
+            airflow,
             series_python: Field::Canonical,
             python: self.python.as_ref().map(c),
             python_variants: self.python_variants.iter().map(c).collect(),
@@ -144,11 +193,8 @@ impl Input {
             default_debian: self.default_debian.as_ref().map(c),
             repository: self.repository.as_ref().map(c),
             source: self.source.as_ref().map(c),
-            packages: self.packages.iter().map(pin).collect(),
-            slim_packages: self
-                .slim_packages
-                .as_ref()
-                .map(|v| v.iter().map(pin).collect()),
+            packages,
+            slim_packages,
             packages_unknown: self.packages_unknown,
             indexes: self
                 .indexes

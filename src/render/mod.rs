@@ -261,7 +261,7 @@ pub struct ImageContext {
     /// Pins only a vendor index serves, installed in a step of their own that a build which
     /// cannot reach that index skips (`--build-arg RUNTIME_VENDOR_PACKAGES=skip`).
     pub vendor: Vec<VendorContext>,
-    /// The URLs of the indexes `vendor` comes from, each once.
+    /// The URLs of the indexes `vendor` comes from, each index once.
     pub vendor_indexes: Vec<String>,
     /// Every package index the release needs besides PyPI.
     pub indexes: Vec<IndexContext>,
@@ -314,13 +314,21 @@ impl ImageContext {
         };
         let mut requirements = vec![format!("apache-airflow=={airflow}")];
         let mut vendor = Vec::new();
+        // The indexes the vendor pins come from, each once by name (as `[indexes]` lists them).
+        let mut vendor_index_names: Vec<&str> = Vec::new();
+        let mut vendor_indexes: Vec<String> = Vec::new();
         for (n, v) in release.packages_of(&variant).iter() {
             if matrix.is_vendor_package(release, n) {
-                let url = matrix
+                let index = matrix
                     .index_of(n)
-                    .or_else(|| release.index.as_deref().and_then(|i| matrix.index(i)))
-                    .map(|i| i.url.clone())
-                    .unwrap_or_default();
+                    .or_else(|| release.index.as_deref().and_then(|i| matrix.index(i)));
+                let url = index.map(|i| i.url.clone()).unwrap_or_default();
+                if let Some(i) = index
+                    && !vendor_index_names.contains(&i.name.as_str())
+                {
+                    vendor_index_names.push(&i.name);
+                    vendor_indexes.push(i.url.clone());
+                }
                 vendor.push(VendorContext {
                     requirement: format!("{n}=={v}"),
                     url,
@@ -337,12 +345,6 @@ impl ImageContext {
                 url: i.url.clone(),
             })
             .collect();
-        let mut vendor_indexes: Vec<String> = Vec::new();
-        for v in &vendor {
-            if !vendor_indexes.contains(&v.url) {
-                vendor_indexes.push(v.url.clone());
-            }
-        }
         Some(ImageContext {
             tag: tag.to_string(),
             version: release.version.to_string(),
