@@ -635,6 +635,62 @@ fn cut_starts_a_new_major() {
     assert_eq!(r.repository, "quay.io/astronomer/astro-runtime");
 }
 
+/// A 13.x release after 13.11.0 (whose package set the record lacks): the next minor by policy
+/// for a new Airflow patch, in series 13's images (Python 3.12 and its variants, slim, bookworm,
+/// quay.io), with the pins given.
+#[test]
+fn cut_continues_series_13() {
+    let (dir, matrix) = scratch();
+    let out = run_in(
+        dir.path(),
+        &[
+            "cut",
+            "--airflow",
+            "2.11.3",
+            "--new-package",
+            "apache-airflow-providers-celery==3.13.0",
+            "--date",
+            "2026-12-02",
+            "--no-lock",
+        ],
+    );
+    assert_eq!(out.code, 0, "{}", out.transcript());
+    assert!(
+        out.stdout.starts_with("13.12.0 (from 13.11.0, minor bump)"),
+        "{}",
+        out.stdout
+    );
+    let m = Matrix::load(&matrix).unwrap();
+    let r = m.release(&"13.12.0".parse().unwrap()).unwrap();
+    let variants: Vec<String> = r.python_variants.iter().map(|p| p.to_string()).collect();
+    assert_eq!(
+        (r.python.to_string(), variants, r.slim, r.debian.to_string()),
+        (
+            "3.12".to_string(),
+            vec!["3.10".to_string(), "3.11".to_string()],
+            true,
+            "bookworm".to_string()
+        )
+    );
+    assert!(
+        dir.path()
+            .join("dockerfiles/13.12.0/python-3.11-slim-base/Dockerfile")
+            .is_file()
+    );
+    let base =
+        std::fs::read_to_string(dir.path().join("dockerfiles/13.12.0/base/Dockerfile")).unwrap();
+    assert!(
+        base.contains("ARG BASE_IMAGE=python:3.12-slim-bookworm"),
+        "{base}"
+    );
+    let onbuild =
+        std::fs::read_to_string(dir.path().join("dockerfiles/13.12.0/onbuild/Dockerfile")).unwrap();
+    assert!(
+        onbuild.contains("ARG BASE_IMAGE=quay.io/astronomer/astro-runtime:13.12.0-base"),
+        "{onbuild}"
+    );
+}
+
 /// A cut that fails half-way puts back what it wrote: the matrix, `locks/` and `dockerfiles/`
 /// are as they were.
 #[test]
