@@ -40,7 +40,7 @@
 //! astronomer-providers = "1.7.1"
 //! "#, "example.toml").unwrap();
 //! let v: RuntimeVersion = "5.0.6".parse().unwrap();
-//! assert_eq!(matrix.release(&v).unwrap().airflow.to_string(), "2.3.3");
+//! assert_eq!(matrix.release(&v).unwrap().airflow_text(), "2.3.3");
 //! ```
 #![forbid(unsafe_code)]
 
