@@ -166,7 +166,6 @@ fn next_on_build_scheme() {
             (g, w) => panic!("{airflow}: {g:?} vs {w:?}"),
         }
     }
-    let _ = NextError::Empty;
     // An X.Y-Z version must carry Airflow X.Y.
     let text = "schema = 1\n[series.\"3.1\"]\nchannel = \"stable\"\npython = \"3.12\"\n"
         .to_string()
