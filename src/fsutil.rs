@@ -1,8 +1,86 @@
-//! File writes that never leave a half-written file behind.
+//! File writes that never leave a half-written file behind, and reads of user files that never
+//! block on a FIFO or device nor read without bound.
 
 use std::fs::{self, File};
-use std::io::{self, Write};
+use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
+
+/// The largest user file runtime-kit reads (a matrix, a Dockerfile, a lock, a template, a
+/// configuration): 16 MiB. The shipped matrix is about 150 KB, a generated Dockerfile a few KB.
+/// `runtime-kit lint --max-input-size` raises it for the files it lints.
+pub const DEFAULT_INPUT_LIMIT: u64 = 16 * 1024 * 1024;
+
+/// Reads the user file at `path`: refused, without opening it, when it is not a regular file (a
+/// FIFO would block, a device such as `/dev/zero` never ends), and refused past `limit` bytes.
+/// Errors say which (the caller names the file).
+pub fn read_input(path: &Path, limit: u64) -> io::Result<Vec<u8>> {
+    let meta = fs::metadata(path)?;
+    if !meta.is_file() {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            format!(
+                "it is {}, not a regular file; expected a file to read",
+                file_kind(&meta.file_type())
+            ),
+        ));
+    }
+    read_limited(File::open(path)?, limit)
+}
+
+/// [`read_input`] as UTF-8 text.
+pub fn read_input_string(path: &Path, limit: u64) -> io::Result<String> {
+    String::from_utf8(read_input(path, limit)?).map_err(|_| {
+        io::Error::new(
+            io::ErrorKind::InvalidData,
+            "it is not UTF-8 text; expected a text file",
+        )
+    })
+}
+
+/// Reads `reader` to its end, refused past `limit` bytes (never more is held in memory).
+pub fn read_limited(reader: impl Read, limit: u64) -> io::Result<Vec<u8>> {
+    let mut buf = Vec::new();
+    reader.take(limit.saturating_add(1)).read_to_end(&mut buf)?;
+    if buf.len() as u64 > limit {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidData,
+            format!(
+                "it is larger than the input limit of {}; expected a smaller file",
+                human_bytes(limit)
+            ),
+        ));
+    }
+    Ok(buf)
+}
+
+/// `16 MiB`, `512 KiB`, `100 bytes`.
+pub fn human_bytes(n: u64) -> String {
+    if n >= 1 << 20 && n.is_multiple_of(1 << 20) {
+        format!("{} MiB", n >> 20)
+    } else if n >= 1 << 10 && n.is_multiple_of(1 << 10) {
+        format!("{} KiB", n >> 10)
+    } else {
+        format!("{n} bytes")
+    }
+}
+
+/// What a file that is not a regular file is, for messages.
+pub fn file_kind(t: &fs::FileType) -> &'static str {
+    use std::os::unix::fs::FileTypeExt;
+    if t.is_dir() {
+        "a directory"
+    } else if t.is_fifo() {
+        "a FIFO (named pipe)"
+    } else if t.is_socket() {
+        "a socket"
+    } else if t.is_char_device() {
+        "a character device"
+    } else if t.is_block_device() {
+        "a block device"
+    } else {
+        "not a regular file"
+    }
+}
 
 /// A temporary sibling of `path` (same directory, so the final rename stays on one filesystem).
 pub(crate) fn temp_path(path: &Path) -> PathBuf {
@@ -86,6 +164,39 @@ fn resolve_links(path: &Path) -> io::Result<PathBuf> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn user_files_are_bounded_and_regular() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("f");
+        fs::write(&file, "12345").unwrap();
+        assert_eq!(read_input(&file, 5).unwrap(), b"12345");
+        let e = read_input(&file, 4).unwrap_err().to_string();
+        assert!(e.contains("larger than the input limit of 4 bytes"), "{e}");
+        // A device is refused before anything is read (reading /dev/zero never ends).
+        let e = read_input(Path::new("/dev/zero"), DEFAULT_INPUT_LIMIT)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("a character device, not a regular file"), "{e}");
+        let e = read_input(dir.path(), 10).unwrap_err().to_string();
+        assert!(e.contains("a directory"), "{e}");
+        // A FIFO is refused without opening it (opening one blocks until a writer comes).
+        let fifo = dir.path().join("p");
+        let made = std::process::Command::new("mkfifo").arg(&fifo).status();
+        if made.is_ok_and(|s| s.success()) {
+            let e = read_input(&fifo, 10).unwrap_err().to_string();
+            assert!(e.contains("a FIFO (named pipe), not a regular file"), "{e}");
+        }
+        assert_eq!(human_bytes(DEFAULT_INPUT_LIMIT), "16 MiB");
+        assert_eq!(human_bytes(1536), "1536 bytes");
+        fs::write(&file, [0xff, 0xfe]).unwrap();
+        assert!(
+            read_input_string(&file, 10)
+                .unwrap_err()
+                .to_string()
+                .contains("not UTF-8")
+        );
+    }
 
     #[cfg(unix)]
     #[test]

@@ -38,7 +38,10 @@ pub fn read_lock(
     version: &RuntimeVersion,
     python: PythonVersion,
 ) -> std::io::Result<Option<String>> {
-    match std::fs::read_to_string(lock_path(root, version, python)) {
+    match crate::fsutil::read_input_string(
+        &lock_path(root, version, python),
+        crate::fsutil::DEFAULT_INPUT_LIMIT,
+    ) {
         Ok(text) => Ok(Some(text)),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
         Err(e) => Err(e),

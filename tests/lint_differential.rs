@@ -41,6 +41,7 @@ fn corpus() -> Vec<PathBuf> {
     let dir = common::root().join("tests/lint-corpus");
     lint::discover(&[dir], Path::new("-"), &Config::default())
         .expect("the corpus is readable")
+        .inputs
         .into_iter()
         .map(|i| i.name().to_path_buf())
         .collect()

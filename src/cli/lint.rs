@@ -50,6 +50,10 @@ pub struct Args {
     /// also identifies the Runtime image, for the version-parity rules).
     #[arg(long, value_name = "NAME", default_value = "Dockerfile")]
     stdin_filename: PathBuf,
+    /// Refuse a Dockerfile (or standard input) larger than this: bytes, or with a K, M or G
+    /// suffix (KiB, MiB, GiB).
+    #[arg(long, value_name = "SIZE", default_value = "16M", value_parser = parse_size)]
+    max_input_size: u64,
     /// Print what a rule checks and why, then exit.
     #[arg(long, value_name = "RULE", conflicts_with = "list_rules")]
     explain: Option<String>,
@@ -90,8 +94,16 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
         return list_rules(&config, args.format);
     }
     let matrix = load_matrix(&args, &config)?;
-    let inputs = lint::discover(&args.paths, &args.stdin_filename, &config)?;
-    let mut linter = Linter::new(config);
+    let found = lint::discover(&args.paths, &args.stdin_filename, &config)?;
+    for (path, what) in &found.skipped {
+        writeln!(
+            io::stderr(),
+            "warning: {}: skipped, it is {what}, not a regular file",
+            path.display()
+        )?;
+    }
+    let inputs = found.inputs;
+    let mut linter = Linter::new(config).with_max_input(args.max_input_size);
     if let Some(m) = matrix {
         linter = linter.with_matrix(m);
     }
@@ -254,4 +266,25 @@ fn wrap(text: &str, width: usize) -> Vec<String> {
         lines.push(line);
     }
     lines
+}
+
+/// A size: bytes, or with a K, M or G suffix (powers of 1024).
+fn parse_size(s: &str) -> Result<u64, String> {
+    let (digits, unit) = match s.trim_end_matches(['B', 'b', 'i']).char_indices().last() {
+        Some((i, c)) if c.is_ascii_alphabetic() => (&s[..i], c.to_ascii_uppercase()),
+        _ => (s.trim_end_matches(['B', 'b']), ' '),
+    };
+    let n: u64 = digits.parse().map_err(|_| {
+        format!("{s:?} is not a size; expected bytes like 1048576, or 512K, 16M, 1G")
+    })?;
+    let factor: u64 = match unit {
+        ' ' => 1,
+        'K' => 1 << 10,
+        'M' => 1 << 20,
+        'G' => 1 << 30,
+        _ => return Err(format!("{s:?}: expected a K, M or G suffix")),
+    };
+    n.checked_mul(factor)
+        .filter(|n| *n > 0)
+        .ok_or_else(|| format!("{s:?} is not a size above zero that fits"))
 }

@@ -38,7 +38,7 @@ mod walk;
 pub use config::{CONFIG_FILE, Config, ConfigError};
 pub use rules::{RULES, Rule, RuleId, Severity};
 pub use source::{DecodeError, Position, Region, Source};
-pub use walk::{Input, discover};
+pub use walk::{Discovered, Input, discover};
 
 /// One problem found in a Dockerfile.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
@@ -131,6 +131,8 @@ impl Report {
 pub struct Linter {
     config: Config,
     matrix: Option<Matrix>,
+    /// The largest input read ([`crate::fsutil::DEFAULT_INPUT_LIMIT`] unless set).
+    max_input: Option<u64>,
 }
 
 impl Linter {
@@ -139,12 +141,19 @@ impl Linter {
         Linter {
             config,
             matrix: None,
+            max_input: None,
         }
     }
 
     /// Enables the parity rules against `matrix`.
     pub fn with_matrix(mut self, matrix: Matrix) -> Linter {
         self.matrix = Some(matrix);
+        self
+    }
+
+    /// Refuses inputs larger than `bytes` (default [`crate::fsutil::DEFAULT_INPUT_LIMIT`]).
+    pub fn with_max_input(mut self, bytes: u64) -> Linter {
+        self.max_input = Some(bytes);
         self
     }
 
@@ -245,8 +254,9 @@ impl Linter {
     /// reported as findings: they are the caller's problem, not the Dockerfile's.
     pub fn lint_inputs(&self, inputs: &[Input]) -> std::io::Result<Report> {
         let mut report = Report::default();
+        let limit = self.max_input.unwrap_or(crate::fsutil::DEFAULT_INPUT_LIMIT);
         for input in inputs {
-            let (name, bytes) = input.read()?;
+            let (name, bytes) = input.read(limit)?;
             report.files.push(self.lint_file(&name, &bytes));
         }
         Ok(report)

@@ -1,7 +1,7 @@
 //! Which files to lint: named files, directories walked recursively for `Dockerfile` and
 //! `*.Dockerfile` (and buildah's `Containerfile`, `*.Containerfile`), and standard input.
 
-use std::io::{self, Read};
+use std::io;
 use std::path::{Path, PathBuf};
 
 use super::Config;
@@ -27,17 +27,16 @@ impl Input {
         }
     }
 
-    /// Reads the bytes.
-    pub fn read(&self) -> io::Result<(PathBuf, Vec<u8>)> {
+    /// Reads the bytes, refusing more than `limit` of them, and (for a file) anything but a
+    /// regular file: a FIFO or device named on the command line is an error, not a hang.
+    pub fn read(&self, limit: u64) -> io::Result<(PathBuf, Vec<u8>)> {
         match self {
-            Input::File(p) => std::fs::read(p)
+            Input::File(p) => crate::fsutil::read_input(p, limit)
                 .map(|b| (p.clone(), b))
                 .map_err(|e| io::Error::new(e.kind(), format!("cannot read {}: {e}", p.display()))),
-            Input::Stdin { name } => {
-                let mut buf = Vec::new();
-                io::stdin().lock().read_to_end(&mut buf)?;
-                Ok((name.clone(), buf))
-            }
+            Input::Stdin { name } => crate::fsutil::read_limited(io::stdin().lock(), limit)
+                .map(|b| (name.clone(), b))
+                .map_err(|e| io::Error::new(e.kind(), format!("cannot read standard input: {e}"))),
         }
     }
 }
@@ -53,13 +52,25 @@ pub fn is_dockerfile_name(name: &str) -> bool {
     })
 }
 
+/// What [`discover`] found: the inputs, and the Dockerfile names a walk passed over because they
+/// are not regular files (a FIFO, a socket, a device: never opened), each with what it is.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Discovered {
+    /// What to lint, in order.
+    pub inputs: Vec<Input>,
+    /// Skipped while walking: (path, what it is).
+    pub skipped: Vec<(PathBuf, &'static str)>,
+}
+
 /// The inputs named by `paths`: `-` is standard input (named `stdin_name`), a file is taken as
 /// it is, a directory is walked (sorted, hidden directories and `config.exclude` skipped,
-/// symbolic links to directories not followed). A path named on the command line is linted even
-/// where `config.exclude` covers it: exclusion is for what a walk finds. A directory in which
-/// the walk finds no Dockerfile, and `-` given twice, are errors.
-pub fn discover(paths: &[PathBuf], stdin_name: &Path, config: &Config) -> io::Result<Vec<Input>> {
-    let mut out = Vec::new();
+/// symbolic links to directories not followed, a Dockerfile name that is no regular file
+/// skipped and reported). A path named on the command line is linted even where
+/// `config.exclude` covers it: exclusion is for what a walk finds. A directory in which the
+/// walk finds no Dockerfile, and `-` given twice, are errors.
+pub fn discover(paths: &[PathBuf], stdin_name: &Path, config: &Config) -> io::Result<Discovered> {
+    let mut found = Discovered::default();
+    let out = &mut found.inputs;
     let mut stdin = false;
     for p in paths {
         if p.as_os_str() == "-" {
@@ -79,7 +90,7 @@ pub fn discover(paths: &[PathBuf], stdin_name: &Path, config: &Config) -> io::Re
         if meta.is_dir() {
             let excluding = !config.is_excluded(p);
             let before = out.len();
-            walk(p, config, excluding, &mut out)?;
+            walk(p, config, excluding, out, &mut found.skipped)?;
             // A directory without a Dockerfile is most likely a wrong path: linting nothing
             // must not pass a CI job.
             if out.len() == before {
@@ -95,10 +106,16 @@ pub fn discover(paths: &[PathBuf], stdin_name: &Path, config: &Config) -> io::Re
             out.push(Input::File(p.clone()));
         }
     }
-    Ok(out)
+    Ok(found)
 }
 
-fn walk(dir: &Path, config: &Config, excluding: bool, out: &mut Vec<Input>) -> io::Result<()> {
+fn walk(
+    dir: &Path,
+    config: &Config,
+    excluding: bool,
+    out: &mut Vec<Input>,
+    skipped: &mut Vec<(PathBuf, &'static str)>,
+) -> io::Result<()> {
     let mut entries: Vec<_> = std::fs::read_dir(dir)
         .map_err(|e| io::Error::new(e.kind(), format!("cannot read {}: {e}", dir.display())))?
         .collect::<Result<_, _>>()?;
@@ -113,10 +130,17 @@ fn walk(dir: &Path, config: &Config, excluding: bool, out: &mut Vec<Input>) -> i
         let kind = e.file_type()?;
         if kind.is_dir() {
             if !name.starts_with('.') {
-                walk(&path, config, excluding, out)?;
+                walk(&path, config, excluding, out, skipped)?;
             }
-        } else if is_dockerfile_name(&name) && (kind.is_file() || path.is_file()) {
-            out.push(Input::File(path));
+        } else if is_dockerfile_name(&name) {
+            // A link is followed to see what it is; a dangling one is left alone.
+            match std::fs::metadata(&path) {
+                Ok(m) if m.is_file() => out.push(Input::File(path)),
+                Ok(m) if !m.is_dir() => {
+                    skipped.push((path, crate::fsutil::file_kind(&m.file_type())))
+                }
+                _ => {}
+            }
         }
     }
     Ok(())
@@ -139,6 +163,7 @@ mod tests {
         };
         let names = |paths: &[PathBuf]| -> Vec<PathBuf> {
             discover(paths, Path::new("-"), &config)
+                .map(|d| d.inputs)
                 .unwrap()
                 .iter()
                 .map(|i| i.name().to_path_buf())

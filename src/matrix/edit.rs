@@ -129,12 +129,13 @@ impl MatrixDocument {
     /// Reads the matrix at `path` for editing.
     pub fn open(path: impl AsRef<Path>) -> Result<Self, EditError> {
         let path = path.as_ref();
-        let text = std::fs::read_to_string(path).map_err(|source| {
-            EditError::new(EditErrorKind::Read {
-                path: path.to_path_buf(),
-                source,
-            })
-        })?;
+        let text = crate::fsutil::read_input_string(path, crate::fsutil::DEFAULT_INPUT_LIMIT)
+            .map_err(|source| {
+                EditError::new(EditErrorKind::Read {
+                    path: path.to_path_buf(),
+                    source,
+                })
+            })?;
         Self::from_str_named(&text, path)
     }
 

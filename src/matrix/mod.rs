@@ -274,10 +274,11 @@ impl Matrix {
     /// Reads, parses and validates the matrix at `path`.
     pub fn load(path: impl AsRef<Path>) -> Result<Matrix, LoadError> {
         let path = path.as_ref();
-        let text = std::fs::read_to_string(path).map_err(|io| LoadError::Read {
-            path: path.to_path_buf(),
-            io,
-        })?;
+        let text = crate::fsutil::read_input_string(path, crate::fsutil::DEFAULT_INPUT_LIMIT)
+            .map_err(|io| LoadError::Read {
+                path: path.to_path_buf(),
+                io,
+            })?;
         Ok(Self::from_str_named(&text, path)?)
     }
 

@@ -158,7 +158,7 @@ impl Templates {
                 return Ok((embedded.to_string(), rel.to_string()));
             };
             let path = d.join(rel);
-            match std::fs::read_to_string(&path) {
+            match crate::fsutil::read_input_string(&path, crate::fsutil::DEFAULT_INPUT_LIMIT) {
                 Ok(t) => Ok((t, path.display().to_string())),
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
                     Ok((embedded.to_string(), rel.to_string()))

@@ -151,7 +151,21 @@ impl Tree {
         let mut changes = Vec::new();
         for file in self.files.values() {
             let path = out.join(&file.path);
-            match fs::read(&path) {
+            // A generated file is small: anything larger, or not a regular file (a FIFO put in
+            // its place would block a plain read), is not what generate wrote.
+            let limit = (file.contents.len() as u64).max(1);
+            match fsutil::read_input(&path, limit) {
+                Err(e)
+                    if matches!(
+                        e.kind(),
+                        io::ErrorKind::InvalidInput | io::ErrorKind::InvalidData
+                    ) =>
+                {
+                    changes.push(Change {
+                        kind: ChangeKind::Stale,
+                        path: file.path.clone(),
+                    })
+                }
                 Ok(bytes) => {
                     let mode = fs::metadata(&path)
                         .map_err(err("cannot read", &path))?
@@ -299,7 +313,7 @@ fn files_under(out: &Path) -> Result<Vec<PathBuf>, TreeError> {
 
 fn previous_manifest(out: &Path) -> Result<Vec<PathBuf>, TreeError> {
     let path = out.join(MANIFEST);
-    match fs::read_to_string(&path) {
+    match fsutil::read_input_string(&path, fsutil::DEFAULT_INPUT_LIMIT) {
         Ok(text) => Ok(text
             .lines()
             .filter(|l| !l.starts_with('#') && !l.trim().is_empty())

@@ -1,0 +1,188 @@
+//! Hostile input from outside: files that never end, files that block, files past the size
+//! limit. Each command must refuse them with exit 2, naming the file, and never hang: every run
+//! here is killed after 20 seconds, which fails the test.
+
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+struct Out {
+    code: Option<i32>,
+    stderr: String,
+}
+
+/// Runs `runtime-kit ARGS` in `dir`, killed (and failed) after 20 seconds.
+fn run_bounded(dir: &Path, args: &[&str]) -> Out {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_runtime-kit"))
+        .args(args)
+        .current_dir(dir)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the binary runs");
+    let start = Instant::now();
+    loop {
+        if let Some(status) = child.try_wait().expect("wait") {
+            let mut stderr = String::new();
+            use std::io::Read;
+            child
+                .stderr
+                .take()
+                .expect("piped")
+                .read_to_string(&mut stderr)
+                .expect("stderr");
+            return Out {
+                code: status.code(),
+                stderr,
+            };
+        }
+        if start.elapsed() > Duration::from_secs(20) {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("runtime-kit {args:?} still ran after 20 s: it blocks or reads without bound");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+fn mkfifo(path: &Path) -> bool {
+    Command::new("mkfifo")
+        .arg(path)
+        .status()
+        .is_ok_and(|s| s.success())
+}
+
+#[test]
+fn lint_refuses_devices_fifos_and_oversized_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    // /dev/zero never ends: refused before a byte is read (it used to grow to 9 GB).
+    let out = run_bounded(d, &["lint", "--no-config", "/dev/zero"]);
+    assert_eq!(out.code, Some(2), "{}", out.stderr);
+    assert!(
+        out.stderr
+            .contains("cannot read /dev/zero: it is a character device, not a regular file"),
+        "{}",
+        out.stderr
+    );
+    // A FIFO named on the command line would block on open: refused without opening it.
+    let fifo = d.join("Dockerfile");
+    assert!(mkfifo(&fifo), "mkfifo");
+    let out = run_bounded(d, &["lint", "--no-config", "Dockerfile"]);
+    assert_eq!(out.code, Some(2), "{}", out.stderr);
+    assert!(
+        out.stderr
+            .contains("it is a FIFO (named pipe), not a regular file"),
+        "{}",
+        out.stderr
+    );
+    // Met while walking a directory: skipped with a warning; the real Dockerfiles are linted.
+    std::fs::create_dir(d.join("ctx")).unwrap();
+    std::fs::write(d.join("ctx/a.Dockerfile"), "FROM scratch\n").unwrap();
+    assert!(mkfifo(&d.join("ctx/Dockerfile")));
+    let out = run_bounded(d, &["lint", "--no-config", "ctx"]);
+    assert_eq!(out.code, Some(0), "{}", out.stderr);
+    assert!(
+        out.stderr
+            .contains("warning: ctx/Dockerfile: skipped, it is a FIFO (named pipe)"),
+        "{}",
+        out.stderr
+    );
+    assert!(out.stderr.contains("1 file"), "{}", out.stderr);
+    // Past the size limit (a flag raises it).
+    std::fs::write(
+        d.join("big.Dockerfile"),
+        format!("FROM scratch\n# {}\n", "x".repeat(2000)),
+    )
+    .unwrap();
+    let out = run_bounded(
+        d,
+        &[
+            "lint",
+            "--no-config",
+            "--max-input-size",
+            "1K",
+            "big.Dockerfile",
+        ],
+    );
+    assert_eq!(out.code, Some(2), "{}", out.stderr);
+    assert!(
+        out.stderr
+            .contains("cannot read big.Dockerfile: it is larger than the input limit of 1 KiB"),
+        "{}",
+        out.stderr
+    );
+    let out = run_bounded(
+        d,
+        &[
+            "lint",
+            "--no-config",
+            "--max-input-size",
+            "4K",
+            "big.Dockerfile",
+        ],
+    );
+    assert_eq!(out.code, Some(0), "{}", out.stderr);
+    let out = run_bounded(
+        d,
+        &[
+            "lint",
+            "--no-config",
+            "--max-input-size",
+            "lots",
+            "big.Dockerfile",
+        ],
+    );
+    assert_eq!(out.code, Some(2), "{}", out.stderr);
+    assert!(out.stderr.contains("expected bytes like"), "{}", out.stderr);
+}
+
+#[test]
+fn the_matrix_templates_and_the_tree_refuse_them_too() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    for args in [
+        &["validate", "--matrix", "/dev/zero"][..],
+        &["query", "--matrix", "/dev/zero", "latest"][..],
+    ] {
+        let out = run_bounded(d, args);
+        assert_eq!(out.code, Some(2), "{args:?}: {}", out.stderr);
+        assert!(
+            out.stderr.contains("/dev/zero") && out.stderr.contains("not a regular file"),
+            "{args:?}: {}",
+            out.stderr
+        );
+    }
+    let fifo = d.join("runtime-matrix.toml");
+    assert!(mkfifo(&fifo));
+    let out = run_bounded(d, &["validate"]);
+    assert_eq!(out.code, Some(2), "{}", out.stderr);
+    assert!(out.stderr.contains("a FIFO (named pipe)"), "{}", out.stderr);
+    std::fs::remove_file(&fifo).unwrap();
+
+    // A template override that is a FIFO.
+    let matrix = "schema = 1\n[series.5]\nchannel = \"stable\"\npython = \"3.9\"\n[[release]]\nversion = \"5.0.6\"\nairflow = \"2.3.3\"\ndate = 2022-07-21\nunknown = [\"packages\"]\n";
+    std::fs::write(d.join("runtime-matrix.toml"), matrix).unwrap();
+    std::fs::create_dir(d.join("tpl")).unwrap();
+    assert!(mkfifo(&d.join("tpl/pip.conf.hbs")));
+    let out = run_bounded(d, &["generate", "--templates", "tpl"]);
+    assert_eq!(out.code, Some(2), "{}", out.stderr);
+    assert!(out.stderr.contains("tpl/pip.conf.hbs"), "{}", out.stderr);
+    std::fs::remove_file(d.join("tpl/pip.conf.hbs")).unwrap();
+
+    // A FIFO where generate wrote a file: --check reports it stale (never opens it), and
+    // generate replaces it.
+    let out = run_bounded(d, &["generate"]);
+    assert_eq!(out.code, Some(0), "{}", out.stderr);
+    let pip = d.join("dockerfiles/5.0.6/base/pip.conf");
+    std::fs::remove_file(&pip).unwrap();
+    assert!(mkfifo(&pip));
+    let out = run_bounded(d, &["generate", "--check"]);
+    assert_eq!(out.code, Some(1), "{}", out.stderr);
+    let out = run_bounded(d, &["generate"]);
+    assert_eq!(out.code, Some(0), "{}", out.stderr);
+    assert!(std::fs::metadata(&pip).unwrap().is_file());
+    let out = run_bounded(d, &["generate", "--check"]);
+    assert_eq!(out.code, Some(0), "{}", out.stderr);
+}
