@@ -959,6 +959,80 @@ fn yank_marks_a_release_keeping_the_file() {
     let empty = run_in(dir.path(), &["yank", "11.6.0", "--reason", " "]);
     assert_eq!(empty.code, 2, "{}", empty.transcript());
     assert_eq!(std::fs::read_to_string(&matrix).unwrap(), after);
+
+    // A yanked release keeps its reason unless --force replaces it.
+    let again = run_in(
+        dir.path(),
+        &["yank", "11.7.0", "--reason", "Another reason"],
+    );
+    assert_eq!(again.code, 2, "{}", again.transcript());
+    assert!(
+        again.stderr.contains(
+            "11.7.0 is yanked already, with the reason \"Breaks task logs\"; pass --force"
+        ),
+        "{}",
+        again.stderr
+    );
+    assert_eq!(std::fs::read_to_string(&matrix).unwrap(), after);
+    let same = run_in(
+        dir.path(),
+        &["yank", "11.7.0", "--reason", "Breaks task logs"],
+    );
+    assert_eq!(same.code, 0, "{}", same.transcript());
+    let forced = run_in(
+        dir.path(),
+        &["yank", "11.7.0", "--reason", "Another reason", "--force"],
+    );
+    assert_eq!(forced.code, 0, "{}", forced.transcript());
+    let m = Matrix::load(&matrix).unwrap();
+    assert_eq!(
+        m.release(&"11.7.0".parse().unwrap())
+            .unwrap()
+            .yanked
+            .as_deref(),
+        Some("Another reason")
+    );
+}
+
+/// Free text from the matrix (a yanked reason) comes out as text in each format notes write:
+/// escaped in Markdown (no live HTML, link or emphasis), exact in JSON.
+#[test]
+fn notes_escape_free_text_for_their_format() {
+    let (dir, _matrix) = scratch();
+    let reason = r#"Breaks <script>alert("x")</script> and [docs](javascript:alert(1)) \ *now*"#;
+    let out = run_in(dir.path(), &["yank", "11.7.0", "--reason", reason]);
+    assert_eq!(out.code, 0, "{}", out.transcript());
+    let md = run_in(
+        dir.path(),
+        &["notes", "11.6.0", "11.8.0", "--on", "2024-06-01"],
+    );
+    assert_eq!(md.code, 0, "{}", md.transcript());
+    let line = md
+        .stdout
+        .lines()
+        .find(|l| l.contains("11.7.0 was yanked"))
+        .unwrap();
+    assert!(
+        !line.contains("<script>") && !line.contains("](javascript"),
+        "{line}"
+    );
+    assert!(line.contains("\\<script\\>"), "{line}");
+    assert!(line.contains("\\[docs\\]\\(javascript:"), "{line}");
+    let json = run_in(
+        dir.path(),
+        &[
+            "notes",
+            "11.6.0",
+            "11.8.0",
+            "--on",
+            "2024-06-01",
+            "--format",
+            "json",
+        ],
+    );
+    assert_eq!(json.code, 0, "{}", json.transcript());
+    let value: serde_json::Value = serde_json::from_str(&json.stdout).unwrap();
+    assert_eq!(value["yanked"][0]["reason"], reason);
 }
 
 /// `lock` refuses a resolver's output that does not pin the release's versions, and writes no

@@ -171,6 +171,9 @@ pub struct YankArgs {
     /// Write nothing; print the change.
     #[arg(long)]
     dry_run: bool,
+    /// Replace the reason of a release that is yanked already.
+    #[arg(long)]
+    force: bool,
 }
 
 pub fn yank(args: YankArgs) -> anyhow::Result<Outcome> {
@@ -181,6 +184,17 @@ pub fn yank(args: YankArgs) -> anyhow::Result<Outcome> {
         anyhow::bail!(
             "--reason {:?}: expected the published reason, one line of text",
             args.reason
+        );
+    }
+    if let Some(previous) = matrix
+        .release(&args.release)
+        .and_then(|r| r.yanked.as_deref())
+        && previous != reason
+        && !args.force
+    {
+        anyhow::bail!(
+            "{} is yanked already, with the reason {previous:?}; pass --force to replace it with {reason:?}",
+            args.release
         );
     }
     let mut doc = MatrixDocument::open(matrix.path())?;

@@ -208,7 +208,8 @@ impl Notes {
         for Yanked { version, reason } in &self.yanked {
             let _ = writeln!(
                 md,
-                "> **Warning:** Runtime {version} was yanked: {reason}\n"
+                "> **Warning:** Runtime {version} was yanked: {}\n",
+                markdown_text(reason)
             );
         }
         let _ = writeln!(md, "## Airflow\n");
@@ -329,5 +330,54 @@ impl Notes {
             }
         }
         md
+    }
+}
+
+/// Free text (a yanked reason) as Markdown that shows it as written: every character that
+/// could open a link, image, HTML tag, code span, emphasis, strikethrough or table cell is
+/// backslash-escaped, so `<script>` or `](javascript:...)` stay text.
+pub fn markdown_text(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if matches!(
+            c,
+            '\\' | '`'
+                | '*'
+                | '_'
+                | '['
+                | ']'
+                | '('
+                | ')'
+                | '<'
+                | '>'
+                | '!'
+                | '|'
+                | '~'
+                | '#'
+                | '&'
+        ) {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn free_text_stays_text_in_markdown() {
+        assert_eq!(
+            markdown_text("<script>alert(1)</script>"),
+            "\\<script\\>alert\\(1\\)\\</script\\>"
+        );
+        assert_eq!(
+            markdown_text("see [docs](javascript:alert(1))"),
+            "see \\[docs\\]\\(javascript:alert\\(1\\)\\)"
+        );
+        assert_eq!(markdown_text("plain, text. 2.3.4"), "plain, text. 2.3.4");
+        assert_eq!(markdown_text("a\\b *c* `d`"), "a\\\\b \\*c\\* \\`d\\`");
     }
 }
