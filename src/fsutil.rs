@@ -82,13 +82,41 @@ pub fn file_kind(t: &fs::FileType) -> &'static str {
     }
 }
 
-/// A temporary sibling of `path` (same directory, so the final rename stays on one filesystem).
+/// A temporary sibling of `path` (same directory, so the final rename stays on one filesystem),
+/// unique to this process and this write: `.<name>.tmp-<pid>-<n>`.
 pub(crate) fn temp_path(path: &Path) -> PathBuf {
+    sibling(path, "tmp")
+}
+
+/// A backup sibling of `path`, as [`temp_path`] but `.<name>.bak-<pid>-<n>`.
+pub(crate) fn backup_path(path: &Path) -> PathBuf {
+    sibling(path, "bak")
+}
+
+fn sibling(path: &Path, kind: &str) -> PathBuf {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static NEXT: AtomicU64 = AtomicU64::new(0);
     let name = path
         .file_name()
         .map(|n| n.to_string_lossy())
         .unwrap_or_default();
-    path.with_file_name(format!(".{name}.tmp-{}", std::process::id()))
+    let n = NEXT.fetch_add(1, Ordering::Relaxed);
+    path.with_file_name(format!(".{name}.{kind}-{}-{n}", std::process::id()))
+}
+
+/// True for the name of a temporary or backup file that a write of this crate makes and
+/// removes ([`temp_path`], [`backup_path`]): one still present was left by a killed run.
+pub fn is_leftover_name(name: &str) -> bool {
+    if !name.starts_with('.') {
+        return false;
+    }
+    [".tmp-", ".bak-"].iter().any(|marker| {
+        name.rfind(marker).is_some_and(|at| {
+            let rest = &name[at + marker.len()..];
+            rest.starts_with(|c: char| c.is_ascii_digit())
+                && rest.chars().all(|c| c.is_ascii_digit() || c == '-')
+        })
+    })
 }
 
 /// Writes `bytes` to a temporary sibling of `path`, flushed to disk; returns its path. The
@@ -164,6 +192,28 @@ fn resolve_links(path: &Path) -> io::Result<PathBuf> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn temporary_names_are_unique_per_write_and_known_as_leftovers() {
+        let a = temp_path(Path::new("d/Dockerfile"));
+        let b = temp_path(Path::new("d/Dockerfile"));
+        assert_ne!(a, b);
+        for p in [a, b, backup_path(Path::new("d/Dockerfile"))] {
+            let name = p.file_name().unwrap().to_str().unwrap();
+            assert!(is_leftover_name(name), "{name}");
+        }
+        for name in [
+            "Dockerfile",
+            ".dockerignore",
+            ".Dockerfile.tmp-",
+            ".Dockerfile.tmp-x1",
+            "Dockerfile.tmp-12",
+            ".runtime-kit-manifest",
+        ] {
+            assert!(!is_leftover_name(name), "{name}");
+        }
+        assert!(is_leftover_name(".Dockerfile.tmp-4242"));
+    }
 
     #[test]
     fn user_files_are_bounded_and_regular() {

@@ -32,6 +32,81 @@ pub fn lock_path(root: &Path, version: &RuntimeVersion, python: PythonVersion) -
         .join(format!("python-{python}.txt"))
 }
 
+/// A path under `locks/` that belongs to no release/Python pair of the matrix: left by a `cut`
+/// killed before it wrote the matrix, by a release removed by hand, or by a killed write.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct Orphan {
+    /// The path, under `root`.
+    pub path: PathBuf,
+    /// Why it belongs to nothing.
+    pub reason: String,
+}
+
+impl fmt::Display for Orphan {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.path.display(), self.reason)
+    }
+}
+
+/// Every entry of `root/locks/` that no release of `matrix` owns: a directory not named after
+/// a release, or a file in a release's directory other than `python-X.Y.txt` for one of the
+/// release's Pythons. None when `locks/` does not exist.
+pub fn orphans(root: &Path, matrix: &Matrix) -> std::io::Result<Vec<Orphan>> {
+    let dir = root.join(LOCKS_DIR);
+    let entries = match std::fs::read_dir(&dir) {
+        Ok(e) => e,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(e),
+    };
+    let mut out = Vec::new();
+    for entry in entries {
+        let entry = entry?;
+        let path = entry.path();
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let release = name
+            .parse::<RuntimeVersion>()
+            .ok()
+            .and_then(|v| matrix.release(&v));
+        let Some(release) = release else {
+            out.push(Orphan {
+                path,
+                reason: format!(
+                    "no release {name} in {}; remove it, or add the release",
+                    matrix.path().display()
+                ),
+            });
+            continue;
+        };
+        if !entry.file_type()?.is_dir() {
+            out.push(Orphan {
+                path,
+                reason: "a file where a release's lock directory belongs".into(),
+            });
+            continue;
+        }
+        let expected: Vec<String> = release
+            .pythons()
+            .map(|p| format!("python-{p}.txt"))
+            .collect();
+        for file in std::fs::read_dir(&path)? {
+            let file = file?;
+            let file_name = file.file_name().to_string_lossy().into_owned();
+            if !expected.contains(&file_name) {
+                out.push(Orphan {
+                    path: file.path(),
+                    reason: format!(
+                        "not the lock of a Python of {} (expected {})",
+                        release.version,
+                        expected.join(" or ")
+                    ),
+                });
+            }
+        }
+    }
+    out.sort_by(|a, b| a.path.cmp(&b.path));
+    Ok(out)
+}
+
 /// Reads the committed lock of `version` for `python`, if there is one.
 pub fn read_lock(
     root: &Path,

@@ -319,7 +319,7 @@ fn failed_write_leaves_previous_tree_intact() {
     let before = common::snapshot_dir(&out);
     let mut n = 0;
     let err = changed
-        .write_with(&out, &mut |_| {
+        .write_with(&out, &mut |_, _| {
             n += 1;
             if n > 100 {
                 Err(std::io::Error::other("disk full (injected)"))
@@ -345,6 +345,173 @@ fn failed_write_leaves_previous_tree_intact() {
         .map(|e| e.unwrap().file_name())
         .collect();
     assert_eq!(left.len(), 1, "nothing but the blocking file: {left:?}");
+}
+
+/// The old tree of the step-by-step tests: one file to keep, two to replace, one to remove.
+fn small_trees() -> (render::Tree, render::Tree) {
+    use render::GeneratedFile as F;
+    let old = render::Tree::new(vec![
+        F::new("a/Dockerfile".into(), "FROM old\n".into()),
+        F::new("a/keep.txt".into(), "same\n".into()),
+        F::new("b/entrypoint".into(), "#!/bin/sh\nold\n".into()).executable(),
+        F::new("gone/Dockerfile".into(), "FROM gone\n".into()),
+    ]);
+    let new = render::Tree::new(vec![
+        F::new("a/Dockerfile".into(), "FROM new\n".into()),
+        F::new("a/keep.txt".into(), "same\n".into()),
+        F::new("b/entrypoint".into(), "#!/bin/sh\nnew\n".into()).executable(),
+        F::new("c/d/Dockerfile".into(), "FROM created\n".into()),
+    ]);
+    (old, new)
+}
+
+/// generate is all-or-nothing: a failure injected at every single step (staging each file,
+/// backing up each, renaming each into place, removing each extra) leaves the previous tree
+/// byte for byte, with its modes and times, and no temporary or backup file behind.
+#[test]
+fn a_failure_at_any_step_leaves_the_previous_tree() {
+    let (old, new) = small_trees();
+    let tmp = tempfile::tempdir().unwrap();
+    // Count the steps of a write that succeeds.
+    let probe = tmp.path().join("probe");
+    old.write(&probe).unwrap();
+    let mut steps = Vec::new();
+    new.write_with(&probe, &mut |step, path| {
+        steps.push((step, path.to_path_buf()));
+        Ok(())
+    })
+    .unwrap();
+    assert!(new.diff(&probe).unwrap().is_empty());
+    use render::WriteStep as S;
+    for kind in [S::Stage, S::Backup, S::Replace, S::Remove] {
+        assert!(
+            steps.iter().any(|(s, _)| *s == kind),
+            "no {kind:?} step: {steps:?}"
+        );
+    }
+    for (fail_at, (step, path)) in steps.iter().enumerate() {
+        let out = tmp.path().join(format!("out-{fail_at}"));
+        old.write(&out).unwrap();
+        let before = common::snapshot_dir(&out);
+        let mut n = 0;
+        let err = new
+            .write_with(&out, &mut |_, _| {
+                n += 1;
+                if n > fail_at {
+                    Err(std::io::Error::other("injected"))
+                } else {
+                    Ok(())
+                }
+            })
+            .unwrap_err();
+        assert!(err.left().is_empty(), "step {fail_at}: {err}");
+        assert!(err.to_string().contains("injected"), "{err}");
+        assert_eq!(
+            common::snapshot_dir(&out),
+            before,
+            "failing at step {fail_at} ({step:?} {}) changed the tree",
+            path.display()
+        );
+        assert!(
+            !out.join("c").exists(),
+            "step {fail_at}: a new directory stays"
+        );
+    }
+}
+
+/// A file that cannot be replaced for real (immutable, as `chattr +i` makes it): generate
+/// fails naming it and every other file stays as it was.
+#[test]
+fn an_immutable_file_fails_the_write_and_changes_nothing() {
+    let (old, new) = small_trees();
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("out");
+    old.write(&out).unwrap();
+    let pinned = out.join("b/entrypoint");
+    let chattr = |flag: &str| {
+        std::process::Command::new("chattr")
+            .arg(flag)
+            .arg(&pinned)
+            .output()
+            .is_ok_and(|o| o.status.success())
+    };
+    if !chattr("+i") {
+        eprintln!("skipped: chattr +i is not available here (needs root and ext4 or alike)");
+        return;
+    }
+    let before = common::snapshot_dir(&out);
+    let result = new.write(&out);
+    let after = common::snapshot_dir(&out);
+    chattr("-i");
+    let err = result.unwrap_err();
+    assert!(err.to_string().contains("b/entrypoint"), "{err}");
+    assert!(err.left().is_empty(), "{err}");
+    assert_eq!(after, before, "the tree changed");
+}
+
+/// Copies the files under `from` into `to`.
+fn copy_tree(from: &Path, to: &Path) {
+    for (rel, (bytes, mode, _)) in common::snapshot_dir(from) {
+        use std::os::unix::fs::PermissionsExt;
+        let path = to.join(rel);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(&path, bytes).unwrap();
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(mode)).unwrap();
+    }
+}
+
+/// The temporary files of a killed run are drift: `generate --check` names them and exits 1,
+/// `generate` removes them.
+#[test]
+fn leftovers_of_a_killed_run_are_drift_and_removed() {
+    let tmp = tempfile::tempdir().unwrap();
+    copy_tree(&common::root().join("locks"), &tmp.path().join("locks"));
+    std::fs::copy(
+        common::shipped_matrix(),
+        tmp.path().join("runtime-matrix.toml"),
+    )
+    .unwrap();
+    let first = common::run_in(tmp.path(), &["generate"]);
+    assert_eq!(first.code, 0, "{}", first.transcript());
+    let dir = tmp.path().join("dockerfiles/5.0.13/base");
+    let leftovers = [
+        dir.join(".Dockerfile.tmp-4242"),
+        dir.join(".Dockerfile.tmp-4242-17"),
+        dir.join(".entrypoint.sh.bak-4242-3"),
+    ];
+    for path in &leftovers {
+        std::fs::write(path, "half a file").unwrap();
+    }
+    let check = common::run_in(tmp.path(), &["generate", "--check"]);
+    assert_eq!(check.code, 1, "{}", check.transcript());
+    for path in &leftovers {
+        let name = path.file_name().unwrap().to_str().unwrap();
+        assert!(
+            check.stdout.contains("leftover") && check.stdout.contains(name),
+            "{name} not reported: {}",
+            check.transcript()
+        );
+    }
+    let json = common::run_in(tmp.path(), &["generate", "--check", "--format", "json"]);
+    let v: serde_json::Value = serde_json::from_str(&json.stdout).unwrap();
+    assert_eq!(v["ok"], false);
+    assert_eq!(
+        v["changes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|c| c["kind"] == "leftover")
+            .count(),
+        3
+    );
+    let clean = common::run_in(tmp.path(), &["generate"]);
+    assert_eq!(clean.code, 0, "{}", clean.transcript());
+    assert!(clean.stdout.contains("removed"), "{}", clean.transcript());
+    for path in &leftovers {
+        assert!(!path.exists(), "{} stays", path.display());
+    }
+    let again = common::run_in(tmp.path(), &["generate", "--check"]);
+    assert_eq!(again.code, 0, "{}", again.transcript());
 }
 
 /// The entrypoint makes the Local executor the default once the environment configures a

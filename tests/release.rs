@@ -758,6 +758,52 @@ fn a_failed_cut_changes_nothing() {
     );
 }
 
+/// What a `cut` killed after writing its lock but before the matrix leaves: a lock directory
+/// of a release the matrix does not hold. `validate` fails naming it (exit 1, table and JSON),
+/// `generate --check` fails naming it, `generate` warns.
+#[test]
+fn an_orphan_lock_directory_is_named() {
+    let (dir, _) = scratch();
+    let orphan = dir.path().join("locks/3.3-9");
+    std::fs::create_dir_all(&orphan).unwrap();
+    std::fs::write(orphan.join("python-3.12.txt"), "apache-airflow==3.3.3\n").unwrap();
+    let stray = dir.path().join("locks/3.3-8");
+    std::fs::create_dir_all(&stray).unwrap();
+    std::fs::write(stray.join(".python-3.12.txt.tmp-77-1"), "half").unwrap();
+
+    let table = run_in(dir.path(), &["validate"]);
+    assert_eq!(table.code, 1, "{}", table.transcript());
+    assert!(
+        table.stderr.contains("locks/3.3-9: no release 3.3-9"),
+        "{}",
+        table.stderr
+    );
+    assert!(
+        table.stderr.contains(".python-3.12.txt.tmp-77-1"),
+        "{}",
+        table.stderr
+    );
+    let json = run_in(dir.path(), &["validate", "--format", "json"]);
+    assert_eq!(json.code, 1, "{}", json.transcript());
+    let v: serde_json::Value = serde_json::from_str(&json.stdout).unwrap();
+    assert_eq!(v["valid"], false);
+    assert_eq!(v["errors"].as_array().unwrap().len(), 2, "{v}");
+
+    let first = run_in(dir.path(), &["generate"]);
+    assert_eq!(first.code, 0, "{}", first.transcript());
+    assert!(first.stderr.contains("warning: "), "{}", first.stderr);
+    assert!(first.stderr.contains("3.3-9"), "{}", first.stderr);
+    let check = run_in(dir.path(), &["generate", "--check", "--format", "json"]);
+    assert_eq!(check.code, 1, "{}", check.transcript());
+    let v: serde_json::Value = serde_json::from_str(&check.stdout).unwrap();
+    assert_eq!(v["orphanLocks"].as_array().unwrap().len(), 2, "{v}");
+
+    std::fs::remove_dir_all(&orphan).unwrap();
+    std::fs::remove_file(stray.join(".python-3.12.txt.tmp-77-1")).unwrap();
+    let clean = run_in(dir.path(), &["validate"]);
+    assert_eq!(clean.code, 0, "{}", clean.transcript());
+}
+
 /// Every file under `dir` and its contents (not its times: an undo may rewrite a file with the
 /// same bytes).
 fn contents_under(dir: &Path) -> std::collections::BTreeMap<PathBuf, Vec<u8>> {

@@ -57,6 +57,12 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
         .filter(|r| r.airflow.is_none())
         .map(|r| r.version.to_string())
         .collect();
+    let orphans = lock::orphans(&args.root, &matrix).map_err(|e| {
+        anyhow::anyhow!(
+            "{}: cannot list: {e}",
+            args.root.join(lock::LOCKS_DIR).display()
+        )
+    })?;
     let changes = if args.check {
         tree.diff(&args.out)?
     } else {
@@ -66,6 +72,8 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
         .iter()
         .filter(|c| args.check || c.kind == ChangeKind::Unowned)
         .collect();
+    // Locks no release owns: a warning when writing, a failure of the check.
+    let orphans_fail = args.check && !orphans.is_empty();
     match args.format {
         Format::Json => print_json(&serde_json::json!({
             "out": args.out,
@@ -75,7 +83,8 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
             "changes": changes,
             "unlocked": unlocked,
             "withoutContexts": without_contexts,
-            "ok": problems.is_empty(),
+            "orphanLocks": orphans,
+            "ok": problems.is_empty() && !orphans_fail,
         }))?,
         Format::Table => {
             let mut out = std::io::stdout().lock();
@@ -85,7 +94,7 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
                     (true, k) => k.to_string(),
                     (false, ChangeKind::Missing) => "wrote".into(),
                     (false, ChangeKind::Stale) => "updated".into(),
-                    (false, ChangeKind::Extra) => "removed".into(),
+                    (false, ChangeKind::Extra | ChangeKind::Leftover) => "removed".into(),
                     (false, ChangeKind::Unowned) => "unowned".into(),
                 };
                 writeln!(out, "{verb:>9} {}", args.out.join(&c.path).display())?;
@@ -111,6 +120,13 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
                     first_few(&unlocked),
                 )?;
             }
+            for o in &orphans {
+                writeln!(
+                    err,
+                    "{}: {o} (`runtime-kit validate` fails on it)",
+                    if args.check { "error" } else { "warning" }
+                )?;
+            }
             let unowned = changes
                 .iter()
                 .filter(|c| c.kind == ChangeKind::Unowned)
@@ -126,7 +142,7 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
             }
             if args.check {
                 let differ = problems.len() - unowned;
-                if problems.is_empty() {
+                if problems.is_empty() && !orphans_fail {
                     writeln!(
                         out,
                         "{}: up to date ({}, {})",
@@ -157,7 +173,11 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
             }
         }
     }
-    if problems.is_empty() { ok() } else { failed() }
+    if problems.is_empty() && !orphans_fail {
+        ok()
+    } else {
+        failed()
+    }
 }
 
 /// The first four of `items`, then how many more: `a, b, c, d and 9 more`.

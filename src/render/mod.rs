@@ -17,7 +17,7 @@ use crate::model::{ImageTag, Variant};
 
 pub mod tree;
 
-pub use tree::{Change, ChangeKind, GeneratedFile, Tree};
+pub use tree::{Change, ChangeKind, GeneratedFile, Tree, TreeError, WriteStep};
 
 /// The directory build contexts are generated into, relative to the repository root.
 pub const OUT_DIR: &str = "dockerfiles";

@@ -61,6 +61,9 @@ pub enum ChangeKind {
     /// Under the output directory, but not a generated file: in a build context it would be
     /// sent to the builder. Never removed: delete it by hand.
     Unowned,
+    /// A temporary or backup file (`.<name>.tmp-<pid>-<n>`, `.<name>.bak-<pid>-<n>`) that a
+    /// killed run left behind: drift for `--check`, removed by the next write.
+    Leftover,
 }
 
 impl std::fmt::Display for ChangeKind {
@@ -70,6 +73,7 @@ impl std::fmt::Display for ChangeKind {
             ChangeKind::Stale => "stale",
             ChangeKind::Extra => "extra",
             ChangeKind::Unowned => "unowned",
+            ChangeKind::Leftover => "leftover",
         })
     }
 }
@@ -83,14 +87,50 @@ pub struct Change {
     pub path: PathBuf,
 }
 
-/// Why the tree could not be read or written. The previous tree is intact in every case.
-#[derive(Debug, thiserror::Error)]
-#[error("{action} {path}: {source}")]
+/// Why the tree could not be read or written.
+///
+/// The previous tree is intact (byte for byte, modes and times included) unless
+/// [`TreeError::left`] says otherwise: that lists what a failed rollback could not undo.
+#[derive(Debug)]
 pub struct TreeError {
     action: &'static str,
     path: PathBuf,
-    #[source]
     source: io::Error,
+    left: Vec<String>,
+}
+
+impl TreeError {
+    /// What the rollback after the failure could not undo, one line per path: empty when the
+    /// previous tree is intact.
+    pub fn left(&self) -> &[String] {
+        &self.left
+    }
+}
+
+impl std::fmt::Display for TreeError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} {}: {}",
+            self.action,
+            self.path.display(),
+            self.source
+        )?;
+        if self.left.is_empty() {
+            return Ok(());
+        }
+        write!(
+            f,
+            "; undoing the write failed too, so the tree is partly new: {}",
+            self.left.join("; ")
+        )
+    }
+}
+
+impl std::error::Error for TreeError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(&self.source)
+    }
 }
 
 fn err<'a>(action: &'static str, path: &'a Path) -> impl FnOnce(io::Error) -> TreeError + 'a {
@@ -98,6 +138,81 @@ fn err<'a>(action: &'static str, path: &'a Path) -> impl FnOnce(io::Error) -> Tr
         action,
         path: path.to_path_buf(),
         source,
+        left: Vec::new(),
+    }
+}
+
+/// A step of [`Tree::write_with`], named to the failure-injection hook.
+#[doc(hidden)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum WriteStep {
+    /// Writing the new contents of a file to a temporary sibling.
+    Stage,
+    /// Hard-linking a file about to be replaced to a backup sibling.
+    Backup,
+    /// Renaming a staged file over its target.
+    Replace,
+    /// Moving an extra file aside (to a backup sibling, deleted once all is done).
+    Remove,
+}
+
+/// The changes of one write, undoable until [`Transaction::commit`].
+///
+/// Staged files and backups are siblings of their targets, so every step is a rename (or a
+/// hard link) on one filesystem; undoing renames the backups back.
+#[derive(Default)]
+struct Transaction {
+    /// Staged temporary files not yet renamed into place.
+    staged: Vec<PathBuf>,
+    /// Hard-linked backups of files about to be replaced or moved aside: (backup, original).
+    backups: Vec<(PathBuf, PathBuf)>,
+    /// Files that did not exist before and were renamed into place.
+    created: Vec<PathBuf>,
+    /// Originals already replaced or moved aside, whose backup must come back on undo.
+    touched: Vec<(PathBuf, PathBuf)>,
+    /// Directories created for new files (removed on undo when empty).
+    new_dirs: Vec<PathBuf>,
+}
+
+impl Transaction {
+    /// Puts everything back; returns what could not be put back.
+    fn roll_back(self, out: &Path) -> Vec<String> {
+        let mut left = Vec::new();
+        for (backup, original) in self.touched.iter().rev() {
+            if let Err(e) = fs::rename(backup, original) {
+                left.push(format!(
+                    "{} is the new file, the old one is at {} ({e})",
+                    original.display(),
+                    backup.display()
+                ));
+            }
+        }
+        for path in &self.created {
+            if let Err(e) = fs::remove_file(path) {
+                left.push(format!("{} was written and stays ({e})", path.display()));
+            }
+            remove_empty_parents(out, path);
+        }
+        let touched: BTreeSet<&PathBuf> = self.touched.iter().map(|(b, _)| b).collect();
+        for (backup, _) in &self.backups {
+            if !touched.contains(backup) {
+                let _ = fs::remove_file(backup);
+            }
+        }
+        for tmp in &self.staged {
+            let _ = fs::remove_file(tmp);
+        }
+        for dir in self.new_dirs.iter().rev() {
+            let _ = fs::remove_dir(dir);
+        }
+        left
+    }
+
+    /// Drops the backups: the new tree stays.
+    fn commit(self) {
+        for (backup, _) in &self.backups {
+            let _ = fs::remove_file(backup);
+        }
     }
 }
 
@@ -203,34 +318,38 @@ impl Tree {
                 .file_name()
                 .map(|n| n.to_string_lossy())
                 .unwrap_or_default();
-            let temp = name.starts_with('.') && name.contains(".tmp-");
-            if !self.files.contains_key(&rel) && !previous.contains(&rel) && !temp {
-                changes.push(Change {
-                    kind: ChangeKind::Unowned,
-                    path: rel,
-                });
+            if self.files.contains_key(&rel) || previous.contains(&rel) {
+                continue;
             }
+            let kind = if fsutil::is_leftover_name(&name) {
+                ChangeKind::Leftover
+            } else {
+                ChangeKind::Unowned
+            };
+            changes.push(Change { kind, path: rel });
         }
         changes.sort();
         changes.dedup();
         Ok(changes)
     }
 
-    /// Makes `out` hold this tree: writes missing and stale files, removes extra ones, all
-    /// staged first so that a failure leaves the previous tree intact. Concurrent runs on the
-    /// same directory wait for each other. Returns what changed (unowned files are reported,
-    /// never touched).
+    /// Makes `out` hold this tree: writes missing and stale files, removes extra ones and the
+    /// temporary files of killed runs. All-or-nothing: every new file is staged first, every
+    /// file replaced or removed is backed up by a hard link, and a failure at any step puts the
+    /// previous tree back (a failed undo is reported in [`TreeError::left`]). Concurrent runs
+    /// on the same directory wait for each other. Returns what changed (unowned files are
+    /// reported, never touched).
     pub fn write(&self, out: &Path) -> Result<Vec<Change>, TreeError> {
-        self.write_with(out, &mut |_| Ok(()))
+        self.write_with(out, &mut |_, _| Ok(()))
     }
 
-    /// [`Tree::write`] with a hook called before each file is staged; an error from it aborts
-    /// the write as a real I/O error would. For failure-injection tests.
+    /// [`Tree::write`] with a hook called before each step on each file; an error from it
+    /// aborts the write as a real I/O error at that step would. For failure-injection tests.
     #[doc(hidden)]
     pub fn write_with(
         &self,
         out: &Path,
-        before_stage: &mut dyn FnMut(&Path) -> io::Result<()>,
+        hook: &mut dyn FnMut(WriteStep, &Path) -> io::Result<()>,
     ) -> Result<Vec<Change>, TreeError> {
         fs::create_dir_all(out).map_err(err("cannot create", out))?;
         // Serialise concurrent runs: an exclusive lock on the output directory itself.
@@ -238,48 +357,103 @@ impl Tree {
         guard.lock().map_err(err("cannot lock", out))?;
 
         let changes = self.diff(out)?;
-        let mut staged: Vec<(PathBuf, PathBuf)> = Vec::new();
-        let stage_all = |staged: &mut Vec<(PathBuf, PathBuf)>,
-                         hook: &mut dyn FnMut(&Path) -> io::Result<()>|
-         -> Result<(), TreeError> {
-            for change in &changes {
-                if !matches!(change.kind, ChangeKind::Missing | ChangeKind::Stale) {
-                    continue;
-                }
-                let file = &self.files[&change.path];
-                let target = out.join(&file.path);
-                hook(&target).map_err(err("cannot write", &target))?;
-                let tmp = fsutil::stage(&target, file.contents.as_bytes())
-                    .map_err(err("cannot write", &target))?;
-                staged.push((tmp.clone(), target.clone()));
-                fs::set_permissions(&tmp, fs::Permissions::from_mode(file.mode()))
-                    .map_err(err("cannot set the mode of", &target))?;
-            }
-            Ok(())
-        };
-        if let Err(e) = stage_all(&mut staged, before_stage) {
-            for (tmp, _) in &staged {
-                let _ = fs::remove_file(tmp);
-            }
-            return Err(e);
-        }
-        for (i, (tmp, target)) in staged.iter().enumerate() {
-            if let Err(e) = fs::rename(tmp, target) {
-                for (tmp, _) in &staged[i..] {
-                    let _ = fs::remove_file(tmp);
-                }
-                return Err(err("cannot replace", target)(e));
+        let mut tx = Transaction::default();
+        match self.apply(out, &changes, &mut tx, hook) {
+            Ok(()) => tx.commit(),
+            Err(mut e) => {
+                e.left = tx.roll_back(out);
+                return Err(e);
             }
         }
         for change in &changes {
-            if change.kind == ChangeKind::Extra {
-                let path = out.join(&change.path);
-                fs::remove_file(&path).map_err(err("cannot remove", &path))?;
-                remove_empty_parents(out, &path);
+            match change.kind {
+                ChangeKind::Extra => remove_empty_parents(out, &out.join(&change.path)),
+                // Garbage of a killed run, not part of any tree: best effort.
+                ChangeKind::Leftover => {
+                    let _ = fs::remove_file(out.join(&change.path));
+                }
+                _ => {}
             }
         }
         drop(guard);
         Ok(changes)
+    }
+
+    fn apply(
+        &self,
+        out: &Path,
+        changes: &[Change],
+        tx: &mut Transaction,
+        hook: &mut dyn FnMut(WriteStep, &Path) -> io::Result<()>,
+    ) -> Result<(), TreeError> {
+        let writes: Vec<&Change> = changes
+            .iter()
+            .filter(|c| matches!(c.kind, ChangeKind::Missing | ChangeKind::Stale))
+            .collect();
+        // 1. Stage every new file beside its target.
+        let mut staged = Vec::new();
+        for change in &writes {
+            let file = &self.files[&change.path];
+            let target = out.join(&file.path);
+            hook(WriteStep::Stage, &target).map_err(err("cannot write", &target))?;
+            if let Some(dir) = target.parent() {
+                let mut missing: Vec<PathBuf> = dir
+                    .ancestors()
+                    .take_while(|d| d.starts_with(out) && *d != out && !d.exists())
+                    .map(Path::to_path_buf)
+                    .collect();
+                missing.reverse();
+                tx.new_dirs.extend(missing);
+            }
+            let tmp = fsutil::stage(&target, file.contents.as_bytes())
+                .map_err(err("cannot write", &target))?;
+            tx.staged.push(tmp.clone());
+            fs::set_permissions(&tmp, fs::Permissions::from_mode(file.mode()))
+                .map_err(err("cannot set the mode of", &target))?;
+            staged.push((tmp, target, change.kind));
+        }
+        // 2. Back up, by a hard link, every file that will be replaced or removed.
+        let extras: Vec<PathBuf> = changes
+            .iter()
+            .filter(|c| c.kind == ChangeKind::Extra)
+            .map(|c| out.join(&c.path))
+            .collect();
+        let mut backup_of = BTreeMap::new();
+        let replaced = staged
+            .iter()
+            .filter(|(_, _, kind)| *kind == ChangeKind::Stale)
+            .map(|(_, target, _)| target);
+        for original in replaced.chain(&extras) {
+            // A stale target may be missing its regular file (a FIFO, a directory in its
+            // place): there is nothing to keep then, and the rename below fails or replaces it.
+            if !fs::symlink_metadata(original).is_ok_and(|m| m.is_file()) {
+                continue;
+            }
+            hook(WriteStep::Backup, original).map_err(err("cannot back up", original))?;
+            let backup = fsutil::backup_path(original);
+            fs::hard_link(original, &backup).map_err(err("cannot back up", original))?;
+            tx.backups.push((backup.clone(), original.clone()));
+            backup_of.insert(original.clone(), backup);
+        }
+        // 3. Rename the staged files into place.
+        for (tmp, target, _) in staged {
+            hook(WriteStep::Replace, &target).map_err(err("cannot replace", &target))?;
+            fs::rename(&tmp, &target).map_err(err("cannot replace", &target))?;
+            tx.staged.retain(|t| *t != tmp);
+            match backup_of.get(&target) {
+                Some(backup) => tx.touched.push((backup.clone(), target)),
+                None => tx.created.push(target),
+            }
+        }
+        // 4. Remove the extra files (their backups bring them back on undo).
+        for path in extras {
+            hook(WriteStep::Remove, &path).map_err(err("cannot remove", &path))?;
+            fs::remove_file(&path).map_err(err("cannot remove", &path))?;
+            if let Some(backup) = backup_of.get(&path) {
+                tx.touched.push((backup.clone(), path));
+            }
+        }
+        Ok(())
     }
 }
 
