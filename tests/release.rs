@@ -758,6 +758,98 @@ fn a_failed_cut_changes_nothing() {
     );
 }
 
+/// A cut whose matrix write fails, and whose undo fails too, says so and names what is left,
+/// rather than claiming all was restored; with the undo working, everything is put back.
+#[test]
+fn a_failed_undo_of_a_cut_is_reported_with_what_is_left() {
+    use runtime_kit::release::cut::{self, CutStep};
+    use runtime_kit::render::{self, Templates};
+    let (dir, matrix) = scratch();
+    let before = std::fs::read_to_string(&matrix).unwrap();
+    let old = Matrix::load(&matrix).unwrap();
+    let templates = Templates::load(None).unwrap();
+    let out_dir = dir.path().join(render::OUT_DIR);
+    render::render_all(&templates, &old, dir.path())
+        .unwrap()
+        .write(&out_dir)
+        .unwrap();
+    let tree_before = contents_under(&out_dir);
+    let request = cut::CutRequest {
+        airflow: "3.3.3".parse().unwrap(),
+        packages: vec![],
+        new_packages: vec![],
+        python: None,
+        breaking: false,
+        date: "2026-12-02".parse().unwrap(),
+        from: None,
+        channel: None,
+    };
+    let new = cut::cut(&old, &request).unwrap();
+    let lock = dir.path().join("locks/3.3-9/python-3.14.txt");
+    let pins =
+        runtime_kit::lock::LockPlan::new(&new.matrix, new.release(), "3.14".parse().unwrap())
+            .unwrap()
+            .requirements()
+            .join("\n");
+    let locks = [(lock.clone(), pins)];
+    let injected = |fail: &'static [CutStep]| {
+        move |step: CutStep, _: &Path| {
+            if fail.contains(&step) {
+                Err(std::io::Error::other(format!("{step:?} failed (injected)")))
+            } else {
+                Ok(())
+            }
+        }
+    };
+
+    // The matrix write fails; the undo works: nothing is left.
+    let err = cut::write_with(
+        &new,
+        &old,
+        &templates,
+        dir.path(),
+        &locks,
+        &mut injected(&[CutStep::WriteMatrix]),
+    )
+    .unwrap_err();
+    assert!(matches!(err, cut::WriteError::Matrix { .. }), "{err}");
+    assert!(!lock.exists());
+    assert_eq!(contents_under(&out_dir), tree_before);
+    assert_eq!(std::fs::read_to_string(&matrix).unwrap(), before);
+
+    // The matrix write fails, and so do both undo steps: the error says the cut is half done
+    // and names the lock and the tree it could not put back, which are indeed left.
+    let err = cut::write_with(
+        &new,
+        &old,
+        &templates,
+        dir.path(),
+        &locks,
+        &mut injected(&[CutStep::WriteMatrix, CutStep::UndoLock, CutStep::UndoTree]),
+    )
+    .unwrap_err();
+    let text = err.to_string();
+    let cut::WriteError::Undo { cause, left } = &err else {
+        panic!("not an undo failure: {text}")
+    };
+    assert!(matches!(**cause, cut::WriteError::Matrix { .. }), "{text}");
+    assert_eq!(left.len(), 2, "{text}");
+    assert!(text.contains("half done"), "{text}");
+    assert!(text.contains("locks/3.3-9/python-3.14.txt"), "{text}");
+    assert!(text.contains("runtime-kit generate"), "{text}");
+    assert!(lock.exists(), "the error says the lock is left");
+    assert_ne!(
+        contents_under(&out_dir),
+        tree_before,
+        "the error says the tree is left"
+    );
+    assert_eq!(std::fs::read_to_string(&matrix).unwrap(), before);
+    // And what is left is what validate and generate --check name.
+    let validate = run_in(dir.path(), &["validate"]);
+    assert_eq!(validate.code, 1, "{}", validate.transcript());
+    assert!(validate.stderr.contains("3.3-9"), "{}", validate.stderr);
+}
+
 /// What a `cut` killed after writing its lock but before the matrix leaves: a lock directory
 /// of a release the matrix does not hold. `validate` fails naming it (exit 1, table and JSON),
 /// `generate --check` fails naming it, `generate` warns.

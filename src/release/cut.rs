@@ -549,8 +549,9 @@ fn line_starts(text: &str) -> Vec<(usize, &str)> {
     out
 }
 
-/// Why a computed cut could not be written. What had been written was restored: the matrix,
-/// `locks/` and `dockerfiles/` are as they were.
+/// Why a computed cut could not be written. What had been written was restored (the matrix,
+/// `locks/` and `dockerfiles/` are as they were), except in [`WriteError::Undo`], which says
+/// what is left.
 #[derive(Debug, thiserror::Error)]
 pub enum WriteError {
     /// A lock could not be written.
@@ -570,11 +571,34 @@ pub enum WriteError {
         /// Why.
         source: std::io::Error,
     },
+    /// A step failed, and undoing the steps before it failed too.
+    #[error("{cause}; undoing the cut failed too, so it is half done: {}", left.join("; "))]
+    Undo {
+        /// The failure that started the undo.
+        cause: Box<WriteError>,
+        /// What could not be put back, one entry per path.
+        left: Vec<String>,
+    },
+}
+
+/// A step of [`write_with`], named to its failure-injection hook.
+#[doc(hidden)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CutStep {
+    /// Writing a lock.
+    WriteLock,
+    /// Writing the matrix.
+    WriteMatrix,
+    /// Putting a lock back (or removing a new one).
+    UndoLock,
+    /// Writing the build contexts of the previous matrix back.
+    UndoTree,
 }
 
 /// Writes a computed cut under the repository `root`: its `locks` (path and text), the
 /// regenerated build contexts, and last the matrix. A failure at any step undoes the steps
-/// before it, so a failed cut leaves the matrix, `locks/` and `dockerfiles/` as they were.
+/// before it, so a failed cut leaves the matrix, `locks/` and `dockerfiles/` as they were; when
+/// the undo fails too, the error is [`WriteError::Undo`], naming what is left.
 /// `before` is the matrix the cut was computed from. Returns what changed in `dockerfiles/`.
 pub fn write(
     cut: &Cut,
@@ -582,6 +606,20 @@ pub fn write(
     templates: &Templates,
     root: &Path,
     locks: &[(PathBuf, String)],
+) -> Result<Vec<Change>, WriteError> {
+    write_with(cut, before, templates, root, locks, &mut |_, _| Ok(()))
+}
+
+/// [`write`] with a hook called before each step; an error from it fails that step as a real
+/// I/O error would. For failure-injection tests.
+#[doc(hidden)]
+pub fn write_with(
+    cut: &Cut,
+    before: &Matrix,
+    templates: &Templates,
+    root: &Path,
+    locks: &[(PathBuf, String)],
+    hook: &mut dyn FnMut(CutStep, &Path) -> std::io::Result<()>,
 ) -> Result<Vec<Change>, WriteError> {
     let out = root.join(render::OUT_DIR);
     let mut written = Restore::default();
@@ -591,22 +629,36 @@ pub fn write(
                 path: path.clone(),
                 source,
             })?;
+            hook(CutStep::WriteLock, path).map_err(|source| LockError::Write {
+                path: path.clone(),
+                source,
+            })?;
             write_lock(path, text)?;
         }
-        let changes = render::render_all(templates, &cut.matrix, root)?.write(&out)?;
+        let tree = render::render_all(templates, &cut.matrix, root)?;
+        // The tree write is all-or-nothing itself (tested on its own): only a success needs
+        // undoing.
+        let changes = tree.write(&out)?;
         written.tree = true;
-        fsutil::write_atomic(before.path(), cut.text.as_bytes()).map_err(|source| {
-            WriteError::Matrix {
+        hook(CutStep::WriteMatrix, before.path())
+            .and_then(|()| fsutil::write_atomic(before.path(), cut.text.as_bytes()))
+            .map_err(|source| WriteError::Matrix {
                 path: before.path().to_path_buf(),
                 source,
-            }
-        })?;
+            })?;
         Ok(changes)
     })();
-    if result.is_err() {
-        written.undo(templates, before, root, &out);
-    }
-    result
+    result.map_err(|cause| {
+        let left = written.undo(templates, before, root, &out, hook);
+        if left.is_empty() {
+            cause
+        } else {
+            WriteError::Undo {
+                cause: Box::new(cause),
+                left,
+            }
+        }
+    })
 }
 
 /// What [`write`] has written so far, to put back when a later step fails.
@@ -629,26 +681,59 @@ impl Restore {
         Ok(())
     }
 
-    /// Best effort: the failure being reported matters more than one in the undo.
-    fn undo(self, templates: &Templates, before: &Matrix, root: &Path, out: &Path) {
+    /// Puts back everything written; returns what could not be put back (empty: all was).
+    /// Every step is tried, whatever failed before it.
+    fn undo(
+        self,
+        templates: &Templates,
+        before: &Matrix,
+        root: &Path,
+        out: &Path,
+        hook: &mut dyn FnMut(CutStep, &Path) -> std::io::Result<()>,
+    ) -> Vec<String> {
+        let mut left = Vec::new();
         for (path, previous) in self.locks.iter().rev() {
-            match previous {
-                Some(bytes) => {
-                    let _ = fsutil::write_atomic(path, bytes);
-                }
-                None => {
-                    let _ = std::fs::remove_file(path);
-                    if let Some(dir) = path.parent() {
-                        let _ = std::fs::remove_dir(dir);
+            let undone = hook(CutStep::UndoLock, path).and_then(|()| match previous {
+                Some(bytes) => fsutil::write_atomic(path, bytes),
+                None => match std::fs::remove_file(path) {
+                    Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(e),
+                    _ => {
+                        if let Some(dir) = path.parent() {
+                            // Only when empty: other locks of the release stay.
+                            let _ = std::fs::remove_dir(dir);
+                        }
+                        Ok(())
                     }
-                }
+                },
+            });
+            if let Err(e) = undone {
+                left.push(match previous {
+                    Some(_) => format!(
+                        "{} holds the new lock, the old one could not be put back ({e})",
+                        path.display()
+                    ),
+                    None => format!(
+                        "{} is the new lock of a release the matrix does not hold; remove it ({e})",
+                        path.display()
+                    ),
+                });
             }
         }
-        if self.tree
-            && let Ok(tree) = render::render_all(templates, before, root)
-        {
-            let _ = tree.write(out);
+        if self.tree {
+            let restored = hook(CutStep::UndoTree, out)
+                .map_err(|e| e.to_string())
+                .and_then(|()| {
+                    render::render_all(templates, before, root).map_err(|e| e.to_string())
+                })
+                .and_then(|tree| tree.write(out).map(|_| ()).map_err(|e| e.to_string()));
+            if let Err(e) = restored {
+                left.push(format!(
+                    "{} holds the build contexts of the cut; run `runtime-kit generate` to bring back the previous ones ({e})",
+                    out.display()
+                ));
+            }
         }
+        left
     }
 }
 
