@@ -366,11 +366,31 @@ impl Resolver {
                 source,
             })?;
         let text = String::from_utf8_lossy(&out.stdout);
-        Ok(text
+        let version = text
             .split_whitespace()
             .take(2)
             .collect::<Vec<_>>()
-            .join(" "))
+            .join(" ");
+        // A lock header must name the resolver that made it: a uv that fails or prints
+        // nothing is not one.
+        let why = if !out.status.success() {
+            format!(
+                "`--version` exited with {}: {}",
+                out.status,
+                String::from_utf8_lossy(&out.stderr).trim()
+            )
+        } else if !version.starts_with("uv ") {
+            format!(
+                "`--version` printed {:?}, expected \"uv X.Y.Z\"",
+                text.trim()
+            )
+        } else {
+            return Ok(version);
+        };
+        Err(LockError::Uv {
+            uv: self.to_string(),
+            source: std::io::Error::other(why),
+        })
     }
 
     /// Resolves `plan` and returns the lock file's text (header and pins).

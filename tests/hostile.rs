@@ -186,3 +186,93 @@ fn the_matrix_templates_and_the_tree_refuse_them_too() {
     let out = run_bounded(d, &["generate", "--check"]);
     assert_eq!(out.code, Some(0), "{}", out.stderr);
 }
+
+/// A resolver or builder whose `--version` fails, or prints nothing, is refused: a lock header
+/// must not say "Resolved by  for", and a build must not start on a builder that cannot run.
+#[test]
+fn a_tool_whose_version_fails_is_refused() {
+    use runtime_kit::build::{Builder, BuilderKind};
+    use runtime_kit::lock::Resolver;
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let silent = dir.path().join("silent");
+    std::fs::write(&silent, "#!/bin/sh\nexit 0\n").unwrap();
+    std::fs::set_permissions(&silent, std::fs::Permissions::from_mode(0o755)).unwrap();
+    for program in ["/bin/false", silent.to_str().unwrap()] {
+        let err = Resolver::new(program).version().unwrap_err().to_string();
+        assert!(err.contains(program), "{err}");
+        assert!(err.contains("--version"), "{err}");
+        let err = Builder::new(BuilderKind::Buildah)
+            .program(program)
+            .version()
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains(program), "{err}");
+        assert!(err.contains("--version"), "{err}");
+    }
+    let err = Resolver::new("/bin/false")
+        .version()
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("exited with"), "{err}");
+}
+
+/// scripts/setup-system.sh, with another process holding apt's lock: it says it waits and for
+/// whom, and gives up after its bound naming the holder, instead of failing at once.
+#[test]
+fn setup_waits_for_a_held_apt_lock_with_a_bound() {
+    let lock = Path::new("/var/lib/apt/lists/lock");
+    let root = std::fs::OpenOptions::new()
+        .append(true)
+        .create(true)
+        .open(lock)
+        .is_ok();
+    if !root || Command::new("python3").arg("-V").output().is_err() {
+        assert!(
+            std::env::var_os("RUNTIME_KIT_REQUIRE_TOOLS").is_none(),
+            "this test needs root (it holds apt's lock) and python3"
+        );
+        eprintln!("skipped: needs root and python3");
+        return;
+    }
+    // An fcntl lock, as apt takes it, held for longer than the script waits.
+    let mut holder = Command::new("python3")
+        .args([
+            "-c",
+            "import fcntl,sys,time\nf=open(sys.argv[1],'a')\nfcntl.lockf(f,fcntl.LOCK_EX)\nprint('held',flush=True)\ntime.sleep(30)",
+            lock.to_str().unwrap(),
+        ])
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    std::io::BufRead::read_line(
+        &mut std::io::BufReader::new(holder.stdout.as_mut().unwrap()),
+        &mut line,
+    )
+    .unwrap();
+    assert_eq!(line.trim(), "held");
+    let started = Instant::now();
+    let out = Command::new(Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/setup-system.sh"))
+        .env("SETUP_APT_WAIT", "3")
+        .env("SETUP_SYSTEM_PACKAGES", "runtime-kit-no-such-package")
+        .output()
+        .unwrap();
+    let elapsed = started.elapsed();
+    let _ = holder.kill();
+    let _ = holder.wait();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "{stderr}");
+    let who = format!("{} (python3) on {}", holder.id(), lock.display());
+    assert!(
+        stderr.contains(&format!("waiting for the apt/dpkg locks, held by: {who}")),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains(&format!(
+            "gave up after 3s waiting for the apt/dpkg locks, held by: {who}"
+        )),
+        "{stderr}"
+    );
+    assert!(elapsed < Duration::from_secs(20), "{elapsed:?}");
+}

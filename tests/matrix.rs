@@ -194,6 +194,10 @@ fn broken_matrices() {
             "Runtimes for Airflow 3 and later use X.Y-Z versions",
         ),
         (
+            "slim-pin-differs",
+            "slim-packages: apache-airflow-providers-http = \"4.9.0\" differs from packages' \"4.10.0\"",
+        ),
+        (
             "series-repository-with-tag",
             "series 3.1 repository \"astrocrpublic.azurecr.io/runtime:3.1\": expected an image repository without tag",
         ),

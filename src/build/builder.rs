@@ -268,7 +268,19 @@ impl Builder {
             .output()
             .map_err(|e| BuildError::spawn(&self.program, e))?;
         let text = String::from_utf8_lossy(&out.stdout);
-        Ok(text.lines().next().unwrap_or_default().trim().to_string())
+        let version = text.lines().next().unwrap_or_default().trim().to_string();
+        let why = if !out.status.success() {
+            format!(
+                "`--version` exited with {}: {}",
+                out.status,
+                String::from_utf8_lossy(&out.stderr).trim()
+            )
+        } else if version.is_empty() {
+            "`--version` printed nothing".to_string()
+        } else {
+            return Ok(version);
+        };
+        Err(BuildError::spawn(&self.program, std::io::Error::other(why)))
     }
 }
 

@@ -33,7 +33,7 @@ enum Command {
 }
 
 /// How to reach a registry: shared by `registry` and `pin-base`.
-#[derive(Debug, clap::Args)]
+#[derive(Clone, Debug, clap::Args)]
 pub struct ConnectArgs {
     /// Allow plain HTTP for a registry that is not on loopback (loopback hosts may always use
     /// it; HTTPS is tried first).
@@ -62,7 +62,7 @@ impl ConnectArgs {
         let mut ca_certs = Vec::new();
         for path in &self.ca_cert {
             ca_certs.push(
-                std::fs::read(path)
+                runtime_kit::fsutil::read_input(path, runtime_kit::fsutil::DEFAULT_INPUT_LIMIT)
                     .with_context(|| format!("cannot read --ca-cert {}", path.display()))?,
             );
         }
@@ -232,8 +232,15 @@ fn scope(
 }
 
 async fn connect(common: &RepoArgs, repo: Repository) -> anyhow::Result<RegistryClient> {
-    let credentials = Credentials::discover(repo.host(), true, env)?;
-    Ok(RegistryClient::connect(repo, credentials, common.connect.options()?).await?)
+    // The Docker config and the CA files are read with blocking calls: off the async workers.
+    let host = repo.host().to_string();
+    let args = common.connect.clone();
+    let (credentials, options) = tokio::task::spawn_blocking(move || -> anyhow::Result<_> {
+        Ok((Credentials::discover(&host, true, env)?, args.options()?))
+    })
+    .await
+    .context("reading the registry credentials and options")??;
+    Ok(RegistryClient::connect(repo, credentials, options).await?)
 }
 
 fn run_verify(args: VerifyArgs) -> anyhow::Result<Outcome> {

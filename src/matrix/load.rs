@@ -669,7 +669,31 @@ fn convert_release(
     let packages = c.packages("packages", &raw.packages);
     let packages_known = !says("packages");
     let slim_packages = match (&raw.slim_packages, slim && packages_known) {
-        (Some(sp), true) => c.packages("slim-packages", sp.get_ref()),
+        (Some(sp), true) => {
+            let set = c.packages("slim-packages", sp.get_ref());
+            // One lock serves a release's standard and slim images: a package both pin must
+            // be pinned alike, or the slim pin would be silently lost.
+            for (name, version) in sp.get_ref() {
+                let standard = raw
+                    .packages
+                    .iter()
+                    .find(|(n, _)| n.get_ref() == name.get_ref());
+                if let Some((_, theirs)) = standard
+                    && theirs.get_ref() != version.get_ref()
+                {
+                    c.push(
+                        &version.span(),
+                        format!(
+                            "slim-packages: {} = {:?} differs from packages' {:?}; expected the same pin (one lock serves the standard and the slim images)",
+                            name.get_ref(),
+                            version.get_ref(),
+                            theirs.get_ref()
+                        ),
+                    );
+                }
+            }
+            set
+        }
         (Some(sp), false) if !slim => {
             c.push(
                 &sp.span(),

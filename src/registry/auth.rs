@@ -151,8 +151,8 @@ impl Credentials {
         let bad = |why: String| {
             RegistryError::credentials(format!("Docker config {}: {why}", path.display()))
         };
-        let text =
-            std::fs::read_to_string(path).map_err(|e| bad(format!("cannot read it: {e}")))?;
+        let text = crate::fsutil::read_input_string(path, crate::fsutil::DEFAULT_INPUT_LIMIT)
+            .map_err(|e| bad(format!("cannot read it: {e}")))?;
         let json: serde_json::Value =
             serde_json::from_str(&text).map_err(|e| bad(format!("not valid JSON: {e}")))?;
         let Some(auths) = json.get("auths").and_then(|a| a.as_object()) else {

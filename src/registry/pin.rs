@@ -77,6 +77,33 @@ impl BasePin {
     }
 }
 
+/// [`Credentials::discover`] on a blocking thread: it reads Docker's `config.json`.
+async fn discover_off_thread(
+    host: &str,
+    use_env: bool,
+    env: impl Fn(&str) -> Option<String>,
+) -> Result<Credentials, RegistryError> {
+    let vars: std::collections::HashMap<&'static str, String> = [
+        crate::registry::auth::ENV_USERNAME,
+        crate::registry::auth::ENV_PASSWORD,
+        "DOCKER_CONFIG",
+        "HOME",
+    ]
+    .into_iter()
+    .filter_map(|k| env(k).map(|v| (k, v)))
+    .collect();
+    let host = host.to_string();
+    tokio::task::spawn_blocking(move || {
+        Credentials::discover(&host, use_env, |k| vars.get(k).cloned())
+    })
+    .await
+    .unwrap_or_else(|e| {
+        Err(RegistryError::credentials(format!(
+            "reading them failed: {e}"
+        )))
+    })
+}
+
 /// Resolves each of `images` to the digest its tag points at now. `mirror` (`HOST[:PORT]`)
 /// replaces every image's registry, keeping its path (`library/python`), as a registry mirror
 /// does. Credentials come from Docker's `config.json` for each registry, and from the
@@ -95,7 +122,7 @@ pub async fn resolve(
     }
     let mut pins = Vec::new();
     for (repo, wanted) in by_repo {
-        let credentials = Credentials::discover(repo.host(), mirror.is_some(), &env)?;
+        let credentials = discover_off_thread(repo.host(), mirror.is_some(), &env).await?;
         let client = RegistryClient::connect(repo.clone(), credentials, options.clone()).await?;
         for (image, tag) in wanted {
             let digest = client.digest(&tag).await?.ok_or_else(|| {
