@@ -284,7 +284,7 @@ fn hostile_values_are_rejected_with_their_place() {
             "expected a normalised PEP 440 version",
         ),
         (7, "x$(id)", "expected a package name"),
-        (0, "quay.io/x\nRUN id", "expected an image repository"),
+        (0, "quay.io/x\nRUN id", "expected a repository like"),
         (1, "https://x/$(id)", "expected an http(s) URL"),
         (2, "https://x/`id`", "expected an http(s) URL"),
         (3, "3.9\n", "expected a Python version"),

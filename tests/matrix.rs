@@ -199,7 +199,7 @@ fn broken_matrices() {
         ),
         (
             "series-repository-with-tag",
-            "series 3.1 repository \"astrocrpublic.azurecr.io/runtime:3.1\": expected an image repository without tag",
+            "series 3.1 repository \"astrocrpublic.azurecr.io/runtime:3.1\": it has a tag or digest; give the repository only",
         ),
     ];
     let dir = common::root().join("tests/data/broken");
@@ -247,4 +247,46 @@ fn rel_to_root(rel: &str) -> std::path::PathBuf {
     // Paths are given relative to the repository root so messages name them that way.
     std::env::set_current_dir(common::root()).unwrap();
     std::path::PathBuf::from(rel)
+}
+
+/// `defaults.repository` and a series' `repository` accept exactly what the registry commands
+/// accept as `--repo` (one parser), registries with a port included, and a refusal names the
+/// file, line and column and what was expected.
+#[test]
+fn repository_keys_take_what_the_registry_takes() {
+    let values = [
+        ("127.0.0.1:5000/runtime", true),
+        ("registry.example.com:5000/runtime", true),
+        ("localhost/a/b", true),
+        ("[::1]:5000/runtime", true),
+        ("quay.io/astronomer/astro-runtime", true),
+        ("Quay.io/astronomer/Runtime", false),
+        ("astronomer/astro-runtime", false),
+        ("runtime", false),
+        ("quay.io/astro-runtime:5.0.0", false),
+        ("https://quay.io/runtime", false),
+        ("bob:pw@quay.io/runtime", false),
+    ];
+    for (value, valid) in values {
+        for (key_line, table) in [(3, "defaults"), (5, "series.5")] {
+            let (defaults, series) = if table == "defaults" {
+                (format!("repository = {value:?}\n"), String::new())
+            } else {
+                (String::new(), format!("repository = {value:?}\n"))
+            };
+            let text = format!(
+                "schema = 1\n[defaults]\n{defaults}debian = \"bullseye\"\n[series.5]\n{series}channel = \"stable\"\npython = \"3.9\"\n\n[[release]]\nversion = \"5.0.1\"\nairflow = \"2.3.0\"\ndate = 2022-05-01\n[release.packages]\n\"apache-airflow-providers-http\" = \"4.10.0\"\n"
+            );
+            let loaded = Matrix::from_str_named(&text, "m.toml");
+            let registry = value.parse::<runtime_kit::registry::Repository>();
+            assert_eq!(loaded.is_ok(), valid, "{table} {value}: {loaded:?}");
+            assert_eq!(registry.is_ok(), valid, "registry {value}: {registry:?}");
+            if let Err(e) = loaded {
+                let text = e.to_string();
+                assert!(text.starts_with(&format!("m.toml:{key_line}:")), "{text}");
+                assert!(text.contains("expected a repository like"), "{text}");
+                assert!(!text.contains("pw@"), "a password was repeated: {text}");
+            }
+        }
+    }
 }

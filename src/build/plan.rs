@@ -199,10 +199,14 @@ impl BuildPlan {
                 matrix.path(),
             ));
         }
-        let prefix = options
-            .tag_prefix
-            .clone()
-            .unwrap_or_else(|| release.repository.clone());
+        // The same parser as the matrix's repository keys and the registry's --repo.
+        let prefix = match &options.tag_prefix {
+            Some(p) => p
+                .parse::<crate::model::Repository>()
+                .map_err(|e| BuildError::bad_reference(p.clone(), e.why().to_string()))?
+                .to_string(),
+            None => release.repository.clone(),
+        };
         let variants = selected_variants(release, options)?;
         if options.base_image.is_some() && options.variants == VariantFilter::Onbuild {
             return Err(BuildError::base_image_without_base());

@@ -10,7 +10,8 @@ use runtime_kit::matrix::Matrix;
 use runtime_kit::model::RuntimeVersion;
 use runtime_kit::registry::verify::{self, VerifyReport};
 use runtime_kit::registry::{
-    ClientOptions, Credentials, NoProgress, Progress, RegistryClient, Repository, promote,
+    ClientOptions, Credentials, NoProgress, Progress, RegistryClient, RegistryError, Repository,
+    promote,
 };
 use runtime_kit::tags::TagPlan;
 
@@ -210,7 +211,7 @@ fn scope(
     };
     let repo: Repository = if common.repo.is_some() {
         // The parser's own error: it never repeats credentials written into --repo.
-        text.parse()?
+        text.parse::<Repository>().map_err(RegistryError::from)?
     } else {
         text.parse().with_context(|| {
             format!("the matrix's repository {text:?} is not HOST/PATH; pass --repo")

@@ -139,13 +139,23 @@ impl Collector<'_> {
     }
 
     /// An image repository without tag or digest.
+    /// Parsed as the registry commands parse `--repo`, so the matrix holds only repositories
+    /// they accept.
     fn repository(&mut self, what: &str, raw: &Spanned<String>) -> Option<String> {
-        let r = raw.get_ref();
-        if is_image_reference(r) && !r.contains(':') {
-            Some(r.clone())
-        } else {
-            self.push(&raw.span(), format!("{what} {r:?}: expected an image repository without tag, like \"quay.io/astronomer/astro-runtime\""));
-            None
+        match raw.get_ref().parse::<crate::model::Repository>() {
+            Ok(r) => Some(r.to_string()),
+            Err(e) => {
+                self.push(
+                    &raw.span(),
+                    format!(
+                        "{what} {:?}: {}; expected {}",
+                        e.input(),
+                        e.why(),
+                        e.expected()
+                    ),
+                );
+                None
+            }
         }
     }
 

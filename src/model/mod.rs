@@ -9,6 +9,7 @@ mod digest;
 mod package;
 mod pep440;
 mod python;
+mod repository;
 mod tag;
 mod version;
 
@@ -17,6 +18,7 @@ pub use digest::Digest;
 pub use package::{PackageName, PackageSet};
 pub use pep440::{AirflowVersion, PackageVersion, VersionSpec};
 pub use python::PythonVersion;
+pub use repository::{Repository, is_loopback};
 pub use tag::{ImageTag, Variant};
 pub use version::{BuildVersion, PreId, RuntimeVersion, SemverVersion, SeriesKey};
 
@@ -47,6 +49,16 @@ impl ParseError {
     /// What a valid value looks like.
     pub fn expected(&self) -> &'static str {
         self.expected
+    }
+
+    /// The value given (cut to 80 characters; credentials masked).
+    pub fn input(&self) -> &str {
+        &self.input
+    }
+
+    /// Why it was refused.
+    pub fn why(&self) -> &str {
+        &self.why
     }
 }
 

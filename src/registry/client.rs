@@ -1,6 +1,7 @@
 //! One repository of one registry, over oci-client: transport choice, credentials, timeouts,
 //! retries and tag-list pagination.
 
+use super::reference::OciReference;
 use std::collections::{BTreeMap, BTreeSet};
 use std::future::Future;
 use std::time::Duration;

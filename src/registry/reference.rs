@@ -1,193 +1,39 @@
-//! Repository names: `HOST[:PORT]/PATH`.
+//! Repository names in the registry layer: the model's [`Repository`], and its references for
+//! the OCI client.
 
-use std::fmt;
-use std::net::IpAddr;
-use std::str::FromStr;
+use crate::model::ParseError;
+pub use crate::model::{Repository, is_loopback};
 
 use super::RegistryError;
 
-/// A repository in a registry, e.g. `quay.io/astronomer/astro-runtime` or
-/// `127.0.0.1:5000/runtime`.
-///
-/// ```
-/// use runtime_kit::registry::Repository;
-/// let r: Repository = "127.0.0.1:5000/astro/runtime".parse().unwrap();
-/// assert_eq!((r.host(), r.path()), ("127.0.0.1:5000", "astro/runtime"));
-/// assert!(r.is_loopback());
-/// assert!("runtime".parse::<Repository>().is_err());
-/// // Credentials in the name are refused without being repeated.
-/// let e = "alice:s3cret@127.0.0.1:5000/runtime".parse::<Repository>().unwrap_err();
-/// assert!(!e.to_string().contains("s3cret"));
-/// ```
-#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct Repository {
-    host: String,
-    path: String,
-}
-
-const EXPECTED: &str =
-    "a repository like \"quay.io/astronomer/astro-runtime\" or \"127.0.0.1:5000/runtime\"";
-
-impl Repository {
-    /// A repository from a registry host (`HOST[:PORT]`) and a path, both checked.
-    pub fn new(host: &str, path: &str) -> Result<Repository, RegistryError> {
-        format!("{host}/{path}").parse()
-    }
-
-    /// The registry: `HOST[:PORT]`.
-    pub fn host(&self) -> &str {
-        &self.host
-    }
-
-    /// The repository path inside the registry.
-    pub fn path(&self) -> &str {
-        &self.path
-    }
-
-    /// Whether the registry is on this machine (`localhost`, `127.0.0.0/8`, `[::1]`).
-    pub fn is_loopback(&self) -> bool {
-        is_loopback(&self.host)
-    }
-
+/// The OCI client's references into a [`Repository`].
+pub(crate) trait OciReference {
     /// The reference of `tag` in this repository.
-    pub(crate) fn reference(&self, tag: &str) -> oci_client::Reference {
-        oci_client::Reference::with_tag(self.host.clone(), self.path.clone(), tag.to_string())
-    }
-
+    fn reference(&self, tag: &str) -> oci_client::Reference;
     /// The reference of the manifest with `digest` in this repository.
-    pub(crate) fn reference_by_digest(&self, digest: &str) -> oci_client::Reference {
-        oci_client::Reference::with_digest(self.host.clone(), self.path.clone(), digest.to_string())
+    fn reference_by_digest(&self, digest: &str) -> oci_client::Reference;
+}
+
+impl OciReference for Repository {
+    fn reference(&self, tag: &str) -> oci_client::Reference {
+        oci_client::Reference::with_tag(
+            self.host().to_string(),
+            self.path().to_string(),
+            tag.to_string(),
+        )
+    }
+
+    fn reference_by_digest(&self, digest: &str) -> oci_client::Reference {
+        oci_client::Reference::with_digest(
+            self.host().to_string(),
+            self.path().to_string(),
+            digest.to_string(),
+        )
     }
 }
 
-impl FromStr for Repository {
-    type Err = RegistryError;
-
-    fn from_str(s: &str) -> Result<Self, RegistryError> {
-        // Credentials written into the repository (`user:password@host/...`) are never echoed.
-        let host_part = s.split('/').next().unwrap_or(s);
-        if let Some((_, rest)) = s.split_once('@')
-            && host_part.contains('@')
-        {
-            return Err(RegistryError::invalid_repository(
-                &format!("***@{rest}"),
-                EXPECTED,
-                "it holds credentials; pass them in RUNTIME_KIT_REGISTRY_USERNAME and RUNTIME_KIT_REGISTRY_PASSWORD or a Docker config.json, never in --repo",
-            ));
-        }
-        let err = |why: &str| RegistryError::invalid_repository(s, EXPECTED, why);
-        let (host, path) = s
-            .split_once('/')
-            .ok_or_else(|| err("it has no registry host before a '/'"))?;
-        if s.contains("://") {
-            return Err(err("it has a URL scheme; give HOST/PATH only"));
-        }
-        if host.is_empty()
-            || !(host.contains('.') || host.contains(':') || host == "localhost")
-            || !host
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b':' | b'[' | b']'))
-        {
-            return Err(err(&format!(
-                "{host:?} is not a registry host (a name with a dot or a port, or localhost)"
-            )));
-        }
-        let component_ok = |c: &str| {
-            !c.is_empty()
-                && c.bytes().all(|b| {
-                    b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'.' | b'_' | b'-')
-                })
-                && c.as_bytes()[0].is_ascii_alphanumeric()
-                && c.as_bytes()[c.len() - 1].is_ascii_alphanumeric()
-        };
-        if let Some(bad) = path.split('/').find(|c| !component_ok(c)) {
-            return Err(err(&format!(
-                "path component {bad:?} is not lowercase letters, digits and . _ - between them"
-            )));
-        }
-        if path.contains(':') || path.contains('@') {
-            return Err(err("it has a tag or digest; give the repository only"));
-        }
-        Ok(Repository {
-            host: host.to_string(),
-            path: path.to_string(),
-        })
-    }
-}
-
-impl fmt::Display for Repository {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}/{}", self.host, self.path)
-    }
-}
-
-impl serde::Serialize for Repository {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.collect_str(self)
-    }
-}
-
-/// Whether a registry host (`HOST[:PORT]`) is on this machine: `localhost`, an address in
-/// `127.0.0.0/8`, or `[::1]`.
-pub fn is_loopback(host: &str) -> bool {
-    let name = if let Some(rest) = host.strip_prefix('[') {
-        rest.split(']').next().unwrap_or_default()
-    } else {
-        host.rsplit_once(':').map_or(host, |(h, _)| h)
-    };
-    name.eq_ignore_ascii_case("localhost")
-        || name.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn loopback_hosts() {
-        for h in [
-            "localhost",
-            "localhost:5000",
-            "127.0.0.1",
-            "127.0.0.1:5000",
-            "127.9.9.9:1",
-            "[::1]:5000",
-        ] {
-            assert!(is_loopback(h), "{h}");
-        }
-        for h in [
-            "quay.io",
-            "10.0.0.1:5000",
-            "localhost.example.com",
-            "128.0.0.1",
-        ] {
-            assert!(!is_loopback(h), "{h}");
-        }
-    }
-
-    #[test]
-    fn repositories() {
-        let ok = [
-            "quay.io/astronomer/astro-runtime",
-            "127.0.0.1:5000/runtime",
-            "localhost/a",
-            "[::1]:5000/a/b",
-        ];
-        for r in ok {
-            assert_eq!(r.parse::<Repository>().unwrap().to_string(), r);
-        }
-        let bad = [
-            ("runtime", "no registry host"),
-            ("quay/runtime", "not a registry host"),
-            ("https://quay.io/x", "URL scheme"),
-            ("quay.io/Runtime", "path component"),
-            ("quay.io/x:5.0.6", "path component"),
-            ("quay.io/", "path component"),
-            ("quay.io/a//b", "path component"),
-        ];
-        for (r, why) in bad {
-            let e = r.parse::<Repository>().unwrap_err().to_string();
-            assert!(e.contains(why), "{r}: {e}");
-        }
+impl From<ParseError> for RegistryError {
+    fn from(e: ParseError) -> Self {
+        RegistryError::invalid_repository(e.input(), e.expected(), e.why())
     }
 }
