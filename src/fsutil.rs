@@ -164,6 +164,33 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
     })
 }
 
+/// [`write_atomic`], but only if `path` still holds `expected` (what the caller read before
+/// computing `bytes`): a compare-and-swap, so that of two edits of one file made at the same
+/// time neither is lost; the later one fails and writes nothing. The compare and the replace
+/// run under an exclusive lock on the file's directory, which every writer through here
+/// takes.
+pub fn replace_if_unchanged(path: &Path, expected: &[u8], bytes: &[u8]) -> io::Result<()> {
+    let target = resolve_links(path)?;
+    let dir = match target.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let guard = File::open(&dir)?;
+    guard.lock()?;
+    let limit = (expected.len() as u64).max(DEFAULT_INPUT_LIMIT);
+    let current = match read_input(&target, limit) {
+        Ok(b) => Some(b),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => None,
+        Err(e) => return Err(e),
+    };
+    if current.as_deref() != Some(expected) {
+        return Err(io::Error::other(
+            "it changed on disk since it was read (another edit at the same time?); nothing was written: run the command again",
+        ));
+    }
+    write_atomic(&target, bytes)
+}
+
 /// The file a chain of symbolic links at `path` ends at (`path` itself when it is no link, or
 /// does not exist yet). A link to a missing file resolves to that file, so it is created.
 fn resolve_links(path: &Path) -> io::Result<PathBuf> {

@@ -4,7 +4,8 @@
 //! document). A [`MatrixDocument`] is the file as a `toml_edit` document: a command changes only
 //! the values it means to change, then [`MatrixDocument::save`] re-validates the whole edited text
 //! with [`Matrix::from_str_named`] and replaces the file all-or-nothing (temporary sibling, then
-//! rename). An edit that would leave an invalid matrix is refused and the file is untouched; a
+//! rename), provided the file still holds the text the document was read from: of two edits made
+//! at the same time, the later save fails and writes nothing instead of losing the other. An edit that would leave an invalid matrix is refused and the file is untouched; a
 //! save without a change never writes.
 //!
 //! Lines are written back with the file's line endings (`\r\n` or `\n`). What toml_edit itself
@@ -46,6 +47,8 @@ pub struct MatrixDocument {
     /// compares with. It equals the file for every file but a few: toml_edit ends the last line
     /// with a newline, and gives every `[[release]]` header the spacing of the first.
     unedited: String,
+    /// The text as read: [`save`](Self::save) replaces the file only while it still holds it.
+    read: String,
     /// The file's BOM and line endings, which toml_edit does not keep.
     style: TextStyle,
     doc: DocumentMut,
@@ -139,7 +142,8 @@ impl MatrixDocument {
         Self::from_str_named(&text, path)
     }
 
-    /// Parses matrix text for editing; `name` is where [`save`](Self::save) writes it.
+    /// Parses matrix text for editing; `name` is where [`save`](Self::save) writes it, which it
+    /// does only while the file there holds `text`.
     pub fn from_str_named(text: &str, name: impl AsRef<Path>) -> Result<Self, EditError> {
         let path = name.as_ref().to_path_buf();
         let doc = text.parse::<DocumentMut>().map_err(|source| {
@@ -151,6 +155,7 @@ impl MatrixDocument {
         Ok(MatrixDocument {
             path,
             unedited: doc.to_string(),
+            read: text.to_string(),
             style: TextStyle::of(text),
             doc,
         })
@@ -268,19 +273,22 @@ impl MatrixDocument {
         })
     }
 
-    /// Validates the edited matrix and, when it changed, replaces the file all-or-nothing.
-    /// Returns the validated matrix and whether the file was written.
+    /// Validates the edited matrix and, when it changed, replaces the file all-or-nothing,
+    /// provided the file still holds what was read: an edit made meanwhile by another process
+    /// is never overwritten (this save fails instead, writing nothing). Returns the validated
+    /// matrix and whether the file was written.
     pub fn save(&self) -> Result<(Matrix, Saved), EditError> {
         let matrix = self.validate()?;
         if !self.is_changed() {
             return Ok((matrix, Saved::Unchanged));
         }
-        fsutil::write_atomic(&self.path, self.render().as_bytes()).map_err(|source| {
-            EditError::new(EditErrorKind::Write {
-                path: self.path.clone(),
-                source,
-            })
-        })?;
+        fsutil::replace_if_unchanged(&self.path, self.read.as_bytes(), self.render().as_bytes())
+            .map_err(|source| {
+                EditError::new(EditErrorKind::Write {
+                    path: self.path.clone(),
+                    source,
+                })
+            })?;
         Ok((matrix, Saved::Written))
     }
 

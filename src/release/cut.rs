@@ -641,7 +641,13 @@ pub fn write_with(
         let changes = tree.write(&out)?;
         written.tree = true;
         hook(CutStep::WriteMatrix, before.path())
-            .and_then(|()| fsutil::write_atomic(before.path(), cut.text.as_bytes()))
+            .and_then(|()| {
+                fsutil::replace_if_unchanged(
+                    before.path(),
+                    before.text().as_bytes(),
+                    cut.text.as_bytes(),
+                )
+            })
             .map_err(|source| WriteError::Matrix {
                 path: before.path().to_path_buf(),
                 source,
