@@ -133,13 +133,18 @@ fn walk(
                 walk(&path, config, excluding, out, skipped)?;
             }
         } else if is_dockerfile_name(&name) {
-            // A link is followed to see what it is; a dangling one is left alone.
+            // A link is followed to see what it is; one that leads nowhere (a loop, a missing
+            // target) is skipped and reported.
             match std::fs::metadata(&path) {
                 Ok(m) if m.is_file() => out.push(Input::File(path)),
                 Ok(m) if !m.is_dir() => {
                     skipped.push((path, crate::fsutil::file_kind(&m.file_type())))
                 }
-                _ => {}
+                Ok(_) => {}
+                Err(_) => skipped.push((
+                    path,
+                    "a symbolic link that leads to no file (a loop, or a missing target)",
+                )),
             }
         }
     }
