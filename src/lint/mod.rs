@@ -506,6 +506,53 @@ mod tests {
         assert_eq!(ids, ["RK145", "RK146"]);
     }
 
+    /// An instruction the parser does not know is a syntax error on its own keyword (line,
+    /// column and width), saying which keywords were expected, with the nearest one for a typo.
+    #[test]
+    fn unknown_instructions_are_syntax_errors_at_their_keyword() {
+        let linter = Linter::default();
+        let expected = "expected one of ADD, ARG, CMD, COPY, ENTRYPOINT, ENV, EXPOSE, FROM, HEALTHCHECK, LABEL, MAINTAINER, ONBUILD, RUN, SHELL, STOPSIGNAL, USER, VOLUME, WORKDIR";
+        let digest = "sha256:0000000000000000000000000000000000000000000000000000000000000000";
+        for (body, (line, column, end), head) in [
+            ("FOOBAR x\n", (2, 1, 7), "unknown instruction \"FOOBAR\";"),
+            (
+                "  RUNN echo hi\n",
+                (2, 3, 7),
+                "unknown instruction \"RUNN\" (did you mean RUN?);",
+            ),
+            (
+                "ONBUILD cpoy a b\n",
+                (2, 9, 13),
+                "unknown instruction \"cpoy\" (did you mean COPY?);",
+            ),
+            (
+                "RUN <<EOF\necho hi\nEOF\n# note\n\nworkdri /app\n",
+                (7, 1, 8),
+                "unknown instruction \"workdri\" (did you mean WORKDIR?);",
+            ),
+            ("HELLO\n", (2, 1, 6), "unknown instruction \"HELLO\";"),
+        ] {
+            let text = format!("FROM debian:bookworm@{digest}\n{body}");
+            let r = linter.lint_file(Path::new("Dockerfile"), text.as_bytes());
+            assert_eq!(r.findings.len(), 1, "{body:?}: {:?}", r.findings);
+            let f = &r.findings[0];
+            assert_eq!(f.rule, rules::SYNTAX_ERROR, "{body:?}");
+            assert_eq!(
+                (
+                    f.region.start.line,
+                    f.region.start.column,
+                    f.region.end.line,
+                    f.region.end.column,
+                    f.instruction_line
+                ),
+                (line, column, line, end, line),
+                "{body:?}: {f:?}"
+            );
+            assert!(f.message.starts_with(head), "{body:?}: {}", f.message);
+            assert!(f.message.ends_with(expected), "{body:?}: {}", f.message);
+        }
+    }
+
     /// A project built on a Runtime image runs as its unprivileged user: no USER needed.
     #[test]
     fn a_project_on_a_runtime_image_needs_no_user() {

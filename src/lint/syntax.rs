@@ -395,7 +395,7 @@ fn unknown_instruction(word: &str) -> String {
     let near = Kind::ALL
         .iter()
         .map(|k| (edit_distance(&upper, k.as_str()), k.as_str()))
-        .filter(|&(d, k)| d <= 1 || (d == 2 && k.len() > 4))
+        .filter(|&(d, k)| d == 1 || (d == 2 && k.len() >= 7))
         .min();
     let hint = near.map_or(String::new(), |(_, k)| format!(" (did you mean {k}?)"));
     format!(
@@ -404,22 +404,31 @@ fn unknown_instruction(word: &str) -> String {
     )
 }
 
-/// Levenshtein distance between two short ASCII words.
+/// Edit distance between two short words (insertions, deletions, substitutions and swaps of
+/// neighbours, each counting 1: `RUNN` and `CPOY` are 1 away from `RUN` and `COPY`).
 fn edit_distance(a: &str, b: &str) -> usize {
-    let b = b.as_bytes();
-    let mut row: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.bytes().enumerate() {
-        let mut diag = row[0];
-        row[0] = i + 1;
-        for (j, &cb) in b.iter().enumerate() {
-            let next = (diag + usize::from(ca != cb))
-                .min(row[j] + 1)
-                .min(row[j + 1] + 1);
-            diag = row[j + 1];
-            row[j + 1] = next;
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    // d[i][j]: the distance between a[..i] and b[..j].
+    let mut d = vec![vec![0usize; b.len() + 1]; a.len() + 1];
+    for (i, row) in d.iter_mut().enumerate() {
+        row[0] = i;
+    }
+    for j in 0..=b.len() {
+        d[0][j] = j;
+    }
+    for i in 1..=a.len() {
+        for j in 1..=b.len() {
+            let cost = usize::from(a[i - 1] != b[j - 1]);
+            let mut best = (d[i - 1][j] + 1)
+                .min(d[i][j - 1] + 1)
+                .min(d[i - 1][j - 1] + cost);
+            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
+                best = best.min(d[i - 2][j - 2] + 1);
+            }
+            d[i][j] = best;
         }
     }
-    row[b.len()]
+    d[a.len()][b.len()]
 }
 
 /// The byte range of the word starting at `at` (up to whitespace).
@@ -1031,6 +1040,49 @@ mod tests {
 
     fn parse(text: &str) -> Dockerfile {
         Dockerfile::parse(&Source::new(text).unwrap()).unwrap()
+    }
+
+    /// An instruction parse-dockerfile reads but `Kind` lacks (one added upstream) is an error
+    /// on its own keyword, found past the previous instruction, comments and blank lines; never
+    /// an instruction at 1:1.
+    #[test]
+    fn an_instruction_without_a_kind_is_an_error_at_its_keyword() {
+        let text = "# escape=\\\nFROM a\nRUN x \\\n  y\n# comment\n\n  newkw --flag arg\n";
+        let source = Source::new(text).unwrap();
+        let df = parse(text.replace("newkw --flag", "LABEL").as_str());
+        let after = df.instructions[1].span.end;
+        let e = unsupported(&source, text, after);
+        assert_eq!(
+            (e.position.line, e.position.column, e.end.line, e.end.column),
+            (7, 3, 7, 8),
+            "{e:?}"
+        );
+        assert!(
+            e.message.starts_with("instruction \"NEWKW\" is not supported by runtime-kit lint; expected one of ADD, ARG,"),
+            "{}",
+            e.message
+        );
+        // Inside ONBUILD the search starts after the ONBUILD keyword.
+        let onbuild = "FROM a\nONBUILD newkw x\n";
+        let e = unsupported(&Source::new(onbuild).unwrap(), onbuild, 14);
+        assert_eq!(
+            (e.position.line, e.position.column, e.end.column),
+            (2, 9, 14)
+        );
+    }
+
+    #[test]
+    fn typos_get_the_nearest_keyword() {
+        assert_eq!(edit_distance("RUNN", "RUN"), 1);
+        assert_eq!(edit_distance("CPOY", "COPY"), 1);
+        assert_eq!(edit_distance("ENTRYPIONT", "ENTRYPOINT"), 1);
+        assert_eq!(edit_distance("FOOBAR", "FROM"), 4);
+        assert!(unknown_instruction("ENTRYPONT").contains("(did you mean ENTRYPOINT?)"));
+        assert!(unknown_instruction("exopse").contains("(did you mean EXPOSE?)"));
+        assert!(!unknown_instruction("FOO").contains("did you mean"));
+        assert!(!unknown_instruction("XYZ").contains("did you mean"));
+        assert!(!unknown_instruction("HELLO").contains("did you mean"));
+        assert!(unknown_instruction("WROKDIRR").contains("(did you mean WORKDIR?)"));
     }
 
     #[test]
