@@ -427,9 +427,13 @@ fn edit_distance(a: &str, b: &str) -> usize {
     d[a.len()][b.len()]
 }
 
-/// The byte range of the word starting at `at` (up to whitespace).
+/// The byte range of the word starting at `at` (up to whitespace); empty when `at` is not the
+/// start of a character.
 fn word_at(text: &str, at: usize) -> Range<usize> {
     let at = at.min(text.len());
+    if !text.is_char_boundary(at) {
+        return at..at;
+    }
     let len = text[at..]
         .find(|c: char| c.is_whitespace())
         .unwrap_or(text.len() - at);
