@@ -116,7 +116,7 @@ fn two_byte_order_marks_are_a_syntax_error() {
         let ids: Vec<(&str, usize, usize)> = report
             .findings
             .iter()
-            .map(|f| (f.rule.0, f.region.start.line, f.region.start.column))
+            .map(|f| (f.rule.as_str(), f.region.start.line, f.region.start.column))
             .collect();
         assert_eq!(ids, [("RK001", 1, 1)], "{path}");
     }
@@ -126,7 +126,7 @@ fn two_byte_order_marks_are_a_syntax_error() {
         b"\xef\xbb\xbfFROM a:1\nUSER 1\n",
     );
     assert!(
-        one.findings.iter().all(|f| f.rule.0 != "RK001"),
+        one.findings.iter().all(|f| f.rule.as_str() != "RK001"),
         "{:?}",
         one.findings
     );

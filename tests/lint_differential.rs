@@ -239,7 +239,7 @@ fn same_findings_as_hadolint_for_mapped_rules() {
 const BUILDKIT_FRONTEND_REJECTS: &[(&str, &str, &str)] = &[
     (
         "42-unknown-instruction.Dockerfile",
-        "unknown instruction 'FOO'",
+        "unknown instruction \"FOO\"; expected one of ADD, ARG,",
         "frontend: unknown instruction: FOO",
     ),
     (

@@ -66,13 +66,13 @@ fuzz_target!(|data: &[u8]| {
         assert!(
             r.start.line >= 1 && r.start.column >= 1 && r.start <= r.end && r.end.line <= last_line,
             "{} finding at {r:?} outside a file of {last_line} lines: {}",
-            f.rule.0,
+            f.rule.as_str(),
             f.message
         );
         assert!(
             f.instruction_line >= 1 && f.instruction_line <= last_line,
             "{} finding on instruction line {} of {last_line}",
-            f.rule.0,
+            f.rule.as_str(),
             f.instruction_line
         );
     }

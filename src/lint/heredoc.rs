@@ -212,12 +212,12 @@ pub(crate) fn find(
                     }
                 }
                 let Some(terminator) = terminated else {
-                    return Err(SyntaxError {
-                        position: source.position(marker.start),
-                        message: format!(
+                    return Err(SyntaxError::at(
+                        source.position(marker.start),
+                        format!(
                             "unterminated here-document {word}: expected a line {name:?} to end it"
                         ),
-                    });
+                    ));
                 };
                 docs.push(Found {
                     marker,

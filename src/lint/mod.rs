@@ -7,7 +7,7 @@
 //!
 //! let linter = Linter::new(Config::default());
 //! let report = linter.lint_file(Path::new("Dockerfile"), b"FROM python\nRUN pip install flask\n");
-//! let ids: Vec<&str> = report.findings.iter().map(|f| f.rule.0).collect();
+//! let ids: Vec<&str> = report.findings.iter().map(|f| f.rule.as_str()).collect();
 //! // In source order: the FROM (no USER in the image), its image (no tag), the RUN, `flask`.
 //! assert_eq!(ids, ["RK144", "RK101", "RK121", "RK120"]);
 //! assert_eq!(report.findings[3].region.start.column, 17); // the caret is on `flask`
@@ -178,12 +178,20 @@ impl Linter {
                     DecodeError::NotUtf8 { line, column, .. }
                     | DecodeError::Binary { line, column } => (line, column),
                 };
-                return self.syntax_error(path, None, Position { line, column }, e.to_string());
+                let at = Position { line, column };
+                let region = Region { start: at, end: at };
+                return self.syntax_error(path, None, region, e.to_string());
             }
         };
         let df = match syntax::Dockerfile::parse(&source) {
             Ok(df) => df,
-            Err(e) => return self.syntax_error(path, Some(source), e.position, e.message),
+            Err(e) => {
+                let region = Region {
+                    start: e.position,
+                    end: e.end,
+                };
+                return self.syntax_error(path, Some(source), region, e.message);
+            }
         };
         let mut ctx = checks::Ctx {
             source: &source,
@@ -211,7 +219,11 @@ impl Linter {
         findings.retain(|f| !ignores.suppresses(f));
         let suppressed = before - findings.len();
         findings.sort_by(|a, b| {
-            (a.region.start, a.rule.0, &a.message).cmp(&(b.region.start, b.rule.0, &b.message))
+            (a.region.start, a.rule.as_str(), &a.message).cmp(&(
+                b.region.start,
+                b.rule.as_str(),
+                &b.message,
+            ))
         });
         findings.dedup();
         FileReport {
@@ -227,7 +239,7 @@ impl Linter {
         &self,
         path: &Path,
         source: Option<Source>,
-        at: Position,
+        region: Region,
         message: String,
     ) -> FileReport {
         let findings = if self.config.is_enabled(rules::SYNTAX_ERROR) {
@@ -235,8 +247,8 @@ impl Linter {
                 rule: rules::SYNTAX_ERROR,
                 severity: self.config.severity_of(rules::SYNTAX_ERROR),
                 message,
-                region: Region { start: at, end: at },
-                instruction_line: at.line,
+                region,
+                instruction_line: region.start.line,
             }]
         } else {
             Vec::new()
@@ -451,14 +463,14 @@ mod tests {
             let at: Vec<(&str, usize)> = r
                 .findings
                 .iter()
-                .map(|f| (f.rule.0, f.region.start.line))
+                .map(|f| (f.rule.as_str(), f.region.start.line))
                 .collect();
             assert!(at.contains(&("RK130", 3)), "{form}: {at:?}");
         }
         let python = "FROM debian:11\nRUN python3 <<EOF\nsudo = 1\nEOF\nUSER 1\n";
         let r = linter.lint_file(Path::new("Dockerfile"), python.as_bytes());
         assert!(
-            r.findings.iter().all(|f| f.rule.0 != "RK130"),
+            r.findings.iter().all(|f| f.rule.as_str() != "RK130"),
             "{:?}",
             r.findings
         );
@@ -483,15 +495,62 @@ mod tests {
             assert_eq!(r.findings.len(), 1, "{text}: {:?}", r.findings);
             let f = &r.findings[0];
             assert_eq!(
-                (f.rule.0, f.region.start.line, f.region.start.column),
+                (f.rule.as_str(), f.region.start.line, f.region.start.column),
                 ("RK001", 2, 9)
             );
             assert!(f.message.contains(message), "{}", f.message);
         }
         let ids: Vec<&str> = rules::lookup_all("multipleinstructionsdisallowed")
-            .map(|r| r.id.0)
+            .map(|r| r.id.as_str())
             .collect();
         assert_eq!(ids, ["RK145", "RK146"]);
+    }
+
+    /// An instruction the parser does not know is a syntax error on its own keyword (line,
+    /// column and width), saying which keywords were expected, with the nearest one for a typo.
+    #[test]
+    fn unknown_instructions_are_syntax_errors_at_their_keyword() {
+        let linter = Linter::default();
+        let expected = "expected one of ADD, ARG, CMD, COPY, ENTRYPOINT, ENV, EXPOSE, FROM, HEALTHCHECK, LABEL, MAINTAINER, ONBUILD, RUN, SHELL, STOPSIGNAL, USER, VOLUME, WORKDIR";
+        let digest = "sha256:0000000000000000000000000000000000000000000000000000000000000000";
+        for (body, (line, column, end), head) in [
+            ("FOOBAR x\n", (2, 1, 7), "unknown instruction \"FOOBAR\";"),
+            (
+                "  RUNN echo hi\n",
+                (2, 3, 7),
+                "unknown instruction \"RUNN\" (did you mean RUN?);",
+            ),
+            (
+                "ONBUILD cpoy a b\n",
+                (2, 9, 13),
+                "unknown instruction \"cpoy\" (did you mean COPY?);",
+            ),
+            (
+                "RUN <<EOF\necho hi\nEOF\n# note\n\nworkdri /app\n",
+                (7, 1, 8),
+                "unknown instruction \"workdri\" (did you mean WORKDIR?);",
+            ),
+            ("HELLO\n", (2, 1, 6), "unknown instruction \"HELLO\";"),
+        ] {
+            let text = format!("FROM debian:bookworm@{digest}\n{body}");
+            let r = linter.lint_file(Path::new("Dockerfile"), text.as_bytes());
+            assert_eq!(r.findings.len(), 1, "{body:?}: {:?}", r.findings);
+            let f = &r.findings[0];
+            assert_eq!(f.rule, rules::SYNTAX_ERROR, "{body:?}");
+            assert_eq!(
+                (
+                    f.region.start.line,
+                    f.region.start.column,
+                    f.region.end.line,
+                    f.region.end.column,
+                    f.instruction_line
+                ),
+                (line, column, line, end, line),
+                "{body:?}: {f:?}"
+            );
+            assert!(f.message.starts_with(head), "{body:?}: {}", f.message);
+            assert!(f.message.ends_with(expected), "{body:?}: {}", f.message);
+        }
     }
 
     /// A project built on a Runtime image runs as its unprivileged user: no USER needed.
@@ -503,7 +562,7 @@ mod tests {
                 .lint_file(Path::new("Dockerfile"), text.as_bytes())
                 .findings
                 .iter()
-                .map(|f| f.rule.0)
+                .map(|f| f.rule.as_str())
                 .collect()
         };
         assert!(!ids("FROM quay.io/astronomer/astro-runtime:5.0.13\n").contains(&"RK144"));

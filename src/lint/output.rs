@@ -214,7 +214,7 @@ pub fn sarif(report: &Report, config: &Config) -> Value {
     let results: Vec<Value> = report
         .findings()
         .map(|(file, f)| {
-            let index = RULES.iter().position(|r| r.id == f.rule).unwrap_or(0);
+            let index = f.rule.index();
             let mut region = json!({
                 "startLine": f.region.start.line,
                 "startColumn": f.region.start.column,
@@ -271,7 +271,7 @@ pub fn sarif(report: &Report, config: &Config) -> Value {
 
 fn tags(r: &rules::Rule) -> Vec<&'static str> {
     let mut t = vec!["dockerfile"];
-    if r.needs_matrix || r.id.0.starts_with("RK2") {
+    if r.needs_matrix || r.id.as_str().starts_with("RK2") {
         t.push("runtime");
     }
     if r.id == rules::SECRET_IN_ARG_ENV {

@@ -57,19 +57,162 @@ impl FromStr for Severity {
     }
 }
 
-/// A rule id, such as `RK113`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct RuleId(pub &'static str);
+macro_rules! rule_ids {
+    ($($(#[$doc:meta])* $variant:ident = $id:literal, $konst:ident;)*) => {
+        /// A rule id, such as `RK113`: one variant per rule of [`RULES`], so an id names a rule
+        /// by construction ([`rule`] never fails). Displays and serializes as its `RK` string;
+        /// parse one from user text with [`str::parse`] (the exact id) or [`lookup`] (ids, names,
+        /// hadolint ids and BuildKit checks).
+        ///
+        /// ```
+        /// use runtime_kit::lint::rules::{self, RuleId};
+        /// assert_eq!(rules::APT_UNPINNED, RuleId::AptUnpinned);
+        /// assert_eq!(RuleId::AptUnpinned.to_string(), "RK113");
+        /// assert_eq!("RK113".parse::<RuleId>(), Ok(RuleId::AptUnpinned));
+        /// assert_eq!(rules::rule(RuleId::AptUnpinned).name, "apt-get-unpinned");
+        /// ```
+        ///
+        /// An id outside the catalogue cannot be made:
+        ///
+        /// ```compile_fail
+        /// let id = runtime_kit::lint::RuleId("RK999");
+        /// ```
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+        pub enum RuleId {
+            $($(#[$doc])* $variant,)*
+        }
+
+        impl RuleId {
+            /// Every id, in catalogue order (the order of [`RULES`]).
+            pub const ALL: &'static [RuleId] = &[$(RuleId::$variant,)*];
+
+            /// The id as written in findings and ignore comments, such as `"RK113"`.
+            pub const fn as_str(self) -> &'static str {
+                match self {
+                    $(RuleId::$variant => $id,)*
+                }
+            }
+        }
+
+        $($(#[$doc])* pub const $konst: RuleId = RuleId::$variant;)*
+    };
+}
+
+rule_ids! {
+    /// The file does not parse.
+    SyntaxError = "RK001", SYNTAX_ERROR;
+    /// An ignore comment names a rule that does not exist.
+    UnknownRuleInIgnore = "RK002", UNKNOWN_RULE_IN_IGNORE;
+    /// `FROM` without a tag.
+    FromUntagged = "RK101", FROM_UNTAGGED;
+    /// `FROM ...:latest`.
+    FromLatest = "RK102", FROM_LATEST;
+    /// `FROM` without a digest.
+    FromWithoutDigest = "RK103", FROM_WITHOUT_DIGEST;
+    /// `FROM` with an invalid image reference.
+    FromInvalidReference = "RK104", FROM_INVALID_REFERENCE;
+    /// `apt-get install` without `-y`.
+    AptWithoutYes = "RK110", APT_WITHOUT_YES;
+    /// `apt-get install` without `--no-install-recommends`.
+    AptRecommends = "RK111", APT_RECOMMENDS;
+    /// apt lists not deleted.
+    AptLists = "RK112", APT_LISTS;
+    /// `apt-get install` of unpinned packages.
+    AptUnpinned = "RK113", APT_UNPINNED;
+    /// `pip install` of unpinned packages.
+    PipUnpinned = "RK120", PIP_UNPINNED;
+    /// `pip install` without `--no-cache-dir`.
+    PipCache = "RK121", PIP_CACHE;
+    /// `sudo`.
+    Sudo = "RK130", SUDO;
+    /// `cd` in RUN.
+    Cd = "RK131", CD;
+    /// Pipe without pipefail.
+    Pipefail = "RK132", PIPEFAIL;
+    /// Relative WORKDIR.
+    RelativeWorkdir = "RK140", RELATIVE_WORKDIR;
+    /// ADD for local files.
+    AddLocal = "RK141", ADD_LOCAL;
+    /// Shell-form CMD/ENTRYPOINT.
+    ShellForm = "RK142", SHELL_FORM;
+    /// Last USER root.
+    LastUserRoot = "RK143", LAST_USER_ROOT;
+    /// No USER.
+    NoUser = "RK144", NO_USER;
+    /// Several CMD.
+    MultipleCmd = "RK145", MULTIPLE_CMD;
+    /// Several ENTRYPOINT.
+    MultipleEntrypoint = "RK146", MULTIPLE_ENTRYPOINT;
+    /// MAINTAINER.
+    Maintainer = "RK147", MAINTAINER;
+    /// Duplicate stage names.
+    DuplicateStage = "RK150", DUPLICATE_STAGE;
+    /// `COPY --from` an unknown stage.
+    CopyFromUnknown = "RK151", COPY_FROM_UNKNOWN;
+    /// Secrets in ARG/ENV.
+    SecretInArgEnv = "RK152", SECRET_IN_ARG_ENV;
+    /// ONBUILD in a base variant.
+    OnbuildInBase = "RK201", ONBUILD_IN_BASE;
+    /// No ONBUILD in the ONBUILD variant.
+    OnbuildMissing = "RK202", ONBUILD_MISSING;
+    /// The ONBUILD variant is not built on its own base image.
+    OnbuildWrongBase = "RK203", ONBUILD_WRONG_BASE;
+    /// The runtime label or path names no release of the matrix.
+    ReleaseUnknown = "RK210", RELEASE_UNKNOWN;
+    /// The Airflow label differs from the matrix.
+    AirflowLabel = "RK211", AIRFLOW_LABEL;
+    /// The apache-airflow pin differs from the matrix.
+    AirflowPin = "RK212", AIRFLOW_PIN;
+    /// A package pin differs from the matrix.
+    PackagePin = "RK213", PACKAGE_PIN;
+    /// A matrix package is not installed.
+    PackageMissing = "RK214", PACKAGE_MISSING;
+    /// A package not in the matrix is installed.
+    PackageExtra = "RK215", PACKAGE_EXTRA;
+    /// The base image (Python, Debian, digest, repository) differs from the matrix.
+    BaseImageMismatch = "RK216", BASE_IMAGE_MISMATCH;
+    /// A version label or ENV differs from the matrix.
+    MetadataMismatch = "RK217", METADATA_MISMATCH;
+    /// Airflow installed without the release's constraints.
+    ConstraintsMissing = "RK218", CONSTRAINTS_MISSING;
+}
+
+impl RuleId {
+    /// The position of this rule in [`RULES`] (and in SARIF's `tool.driver.rules`).
+    pub const fn index(self) -> usize {
+        self as usize
+    }
+}
 
 impl fmt::Display for RuleId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.0)
+        f.write_str(self.as_str())
     }
 }
 
 impl serde::Serialize for RuleId {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(self.0)
+        s.serialize_str(self.as_str())
+    }
+}
+
+impl FromStr for RuleId {
+    type Err = String;
+
+    /// Reads an exact id (`RK113`, ASCII case ignored). Names and hadolint ids are read by
+    /// [`lookup`].
+    fn from_str(s: &str) -> Result<Self, String> {
+        RuleId::ALL
+            .iter()
+            .copied()
+            .find(|id| id.as_str().eq_ignore_ascii_case(s.trim()))
+            .ok_or_else(|| {
+                format!(
+                    "unknown rule id {s:?}; expected one of {} to {} (see `runtime-kit lint --list-rules`)",
+                    RuleId::ALL[0],
+                    RuleId::ALL[RuleId::ALL.len() - 1]
+                )
+            })
     }
 }
 
@@ -104,7 +247,7 @@ macro_rules! rule {
     ($id:ident, $name:literal, $sev:ident, $summary:literal, $explain:literal
      $(, hadolint = $h:literal)? $(, buildkit = $b:literal)? $(, off = $off:literal)? $(, matrix = $m:literal)?) => {
         Rule {
-            id: RuleId(stringify!($id)),
+            id: $id,
             name: $name,
             severity: Severity::$sev,
             enabled_by_default: !rule!(@flag $($off)?),
@@ -117,101 +260,28 @@ macro_rules! rule {
     };
 }
 
-/// The file does not parse.
-pub const SYNTAX_ERROR: RuleId = RuleId("RK001");
-/// An ignore comment names a rule that does not exist.
-pub const UNKNOWN_RULE_IN_IGNORE: RuleId = RuleId("RK002");
-/// `FROM` without a tag.
-pub const FROM_UNTAGGED: RuleId = RuleId("RK101");
-/// `FROM ...:latest`.
-pub const FROM_LATEST: RuleId = RuleId("RK102");
-/// `FROM` without a digest.
-pub const FROM_WITHOUT_DIGEST: RuleId = RuleId("RK103");
-/// `FROM` with an invalid image reference.
-pub const FROM_INVALID_REFERENCE: RuleId = RuleId("RK104");
-/// `apt-get install` without `-y`.
-pub const APT_WITHOUT_YES: RuleId = RuleId("RK110");
-/// `apt-get install` without `--no-install-recommends`.
-pub const APT_RECOMMENDS: RuleId = RuleId("RK111");
-/// apt lists not deleted.
-pub const APT_LISTS: RuleId = RuleId("RK112");
-/// `apt-get install` of unpinned packages.
-pub const APT_UNPINNED: RuleId = RuleId("RK113");
-/// `pip install` of unpinned packages.
-pub const PIP_UNPINNED: RuleId = RuleId("RK120");
-/// `pip install` without `--no-cache-dir`.
-pub const PIP_CACHE: RuleId = RuleId("RK121");
-/// `sudo`.
-pub const SUDO: RuleId = RuleId("RK130");
-/// `cd` in RUN.
-pub const CD: RuleId = RuleId("RK131");
-/// Pipe without pipefail.
-pub const PIPEFAIL: RuleId = RuleId("RK132");
-/// Relative WORKDIR.
-pub const RELATIVE_WORKDIR: RuleId = RuleId("RK140");
-/// ADD for local files.
-pub const ADD_LOCAL: RuleId = RuleId("RK141");
-/// Shell-form CMD/ENTRYPOINT.
-pub const SHELL_FORM: RuleId = RuleId("RK142");
-/// Last USER root.
-pub const LAST_USER_ROOT: RuleId = RuleId("RK143");
-/// No USER.
-pub const NO_USER: RuleId = RuleId("RK144");
-/// Several CMD.
-pub const MULTIPLE_CMD: RuleId = RuleId("RK145");
-/// Several ENTRYPOINT.
-pub const MULTIPLE_ENTRYPOINT: RuleId = RuleId("RK146");
-/// MAINTAINER.
-pub const MAINTAINER: RuleId = RuleId("RK147");
-/// Duplicate stage names.
-pub const DUPLICATE_STAGE: RuleId = RuleId("RK150");
-/// `COPY --from` an unknown stage.
-pub const COPY_FROM_UNKNOWN: RuleId = RuleId("RK151");
-/// Secrets in ARG/ENV.
-pub const SECRET_IN_ARG_ENV: RuleId = RuleId("RK152");
-/// ONBUILD in a base variant.
-pub const ONBUILD_IN_BASE: RuleId = RuleId("RK201");
-/// No ONBUILD in the ONBUILD variant.
-pub const ONBUILD_MISSING: RuleId = RuleId("RK202");
-/// The ONBUILD variant is not built on its own base image.
-pub const ONBUILD_WRONG_BASE: RuleId = RuleId("RK203");
-/// The runtime label or path names no release of the matrix.
-pub const RELEASE_UNKNOWN: RuleId = RuleId("RK210");
-/// The Airflow label differs from the matrix.
-pub const AIRFLOW_LABEL: RuleId = RuleId("RK211");
-/// The apache-airflow pin differs from the matrix.
-pub const AIRFLOW_PIN: RuleId = RuleId("RK212");
-/// A package pin differs from the matrix.
-pub const PACKAGE_PIN: RuleId = RuleId("RK213");
-/// A matrix package is not installed.
-pub const PACKAGE_MISSING: RuleId = RuleId("RK214");
-/// A package not in the matrix is installed.
-pub const PACKAGE_EXTRA: RuleId = RuleId("RK215");
-/// The base image (Python, Debian, digest, repository) differs from the matrix.
-pub const BASE_IMAGE_MISMATCH: RuleId = RuleId("RK216");
-/// A version label or ENV differs from the matrix.
-pub const METADATA_MISMATCH: RuleId = RuleId("RK217");
-/// Airflow installed without the release's constraints.
-pub const CONSTRAINTS_MISSING: RuleId = RuleId("RK218");
+/// Every rule, in the order of [`RuleId::ALL`].
+pub static RULES: &[Rule] = &TABLE;
 
-/// Every rule, by id.
-pub static RULES: &[Rule] = &[
+// One entry per id, in id order: the length is the number of ids, and the check below fails the
+// build when an entry is out of place, so `RULES[id.index()]` is the rule of `id`.
+const TABLE: [Rule; RuleId::ALL.len()] = [
     rule!(
-        RK001,
+        SYNTAX_ERROR,
         "syntax-error",
         Error,
         "The file is not a Dockerfile BuildKit can build",
         "The file could not be read as a Dockerfile: it is not UTF-8 text, holds binary data, or breaks the Dockerfile grammar (an unknown instruction, an instruction before the first FROM, an unterminated here-document or quote, invalid JSON in an exec-form argument list, ONBUILD ONBUILD, no FROM at all). The message says what the parser expected and where it stopped. BuildKit refuses such a file when building, so nothing else is checked until it parses."
     ),
     rule!(
-        RK002,
+        UNKNOWN_RULE_IN_IGNORE,
         "unknown-rule-in-ignore",
         Warning,
         "An ignore comment names a rule that does not exist",
         "A `# runtime-kit ignore=` comment lists an id or name that is not in the catalogue (`runtime-kit lint --list-rules`). The comment then suppresses nothing for that entry, which is usually a typo that lets a real finding through. Fix the id, or remove the entry."
     ),
     rule!(
-        RK101,
+        FROM_UNTAGGED,
         "from-untagged",
         Warning,
         "FROM an image without a tag",
@@ -219,7 +289,7 @@ pub static RULES: &[Rule] = &[
         hadolint = "DL3006"
     ),
     rule!(
-        RK102,
+        FROM_LATEST,
         "from-latest",
         Warning,
         "FROM an image tagged latest",
@@ -227,7 +297,7 @@ pub static RULES: &[Rule] = &[
         hadolint = "DL3007"
     ),
     rule!(
-        RK103,
+        FROM_WITHOUT_DIGEST,
         "from-without-digest",
         Info,
         "FROM an image without a digest",
@@ -235,14 +305,14 @@ pub static RULES: &[Rule] = &[
         off = true
     ),
     rule!(
-        RK104,
+        FROM_INVALID_REFERENCE,
         "from-invalid-reference",
         Error,
         "FROM names an invalid image reference",
         "The image of a FROM instruction must be an OCI reference: `[registry[:port]/]repository[:tag][@digest]` with a lowercase repository. An invalid reference fails when BuildKit resolves it. The message says which part is wrong."
     ),
     rule!(
-        RK110,
+        APT_WITHOUT_YES,
         "apt-get-without-yes",
         Warning,
         "apt-get install without -y",
@@ -250,7 +320,7 @@ pub static RULES: &[Rule] = &[
         hadolint = "DL3014"
     ),
     rule!(
-        RK111,
+        APT_RECOMMENDS,
         "apt-get-install-recommends",
         Info,
         "apt-get install without --no-install-recommends",
@@ -258,7 +328,7 @@ pub static RULES: &[Rule] = &[
         hadolint = "DL3015"
     ),
     rule!(
-        RK112,
+        APT_LISTS,
         "apt-lists-not-deleted",
         Info,
         "apt-get update without deleting /var/lib/apt/lists",
@@ -266,7 +336,7 @@ pub static RULES: &[Rule] = &[
         hadolint = "DL3009"
     ),
     rule!(
-        RK113,
+        APT_UNPINNED,
         "apt-get-unpinned",
         Warning,
         "apt-get install of packages without a version",
@@ -274,7 +344,7 @@ pub static RULES: &[Rule] = &[
         hadolint = "DL3008"
     ),
     rule!(
-        RK120,
+        PIP_UNPINNED,
         "pip-unpinned",
         Warning,
         "pip install of packages without a version",
@@ -282,7 +352,7 @@ pub static RULES: &[Rule] = &[
         hadolint = "DL3013"
     ),
     rule!(
-        RK121,
+        PIP_CACHE,
         "pip-cache",
         Warning,
         "pip install without --no-cache-dir",
@@ -290,7 +360,7 @@ pub static RULES: &[Rule] = &[
         hadolint = "DL3042"
     ),
     rule!(
-        RK130,
+        SUDO,
         "sudo",
         Error,
         "sudo in RUN",
@@ -298,7 +368,7 @@ pub static RULES: &[Rule] = &[
         hadolint = "DL3004"
     ),
     rule!(
-        RK131,
+        CD,
         "cd-instead-of-workdir",
         Warning,
         "cd in RUN instead of WORKDIR",
@@ -306,7 +376,7 @@ pub static RULES: &[Rule] = &[
         hadolint = "DL3003"
     ),
     rule!(
-        RK132,
+        PIPEFAIL,
         "pipe-without-pipefail",
         Warning,
         "RUN with a pipe and no pipefail",
@@ -314,7 +384,7 @@ pub static RULES: &[Rule] = &[
         hadolint = "DL4006"
     ),
     rule!(
-        RK140,
+        RELATIVE_WORKDIR,
         "relative-workdir",
         Error,
         "WORKDIR with a relative path",
@@ -323,7 +393,7 @@ pub static RULES: &[Rule] = &[
         buildkit = "WorkdirRelativePath"
     ),
     rule!(
-        RK141,
+        ADD_LOCAL,
         "add-local-files",
         Error,
         "ADD used to copy local files",
@@ -331,7 +401,7 @@ pub static RULES: &[Rule] = &[
         hadolint = "DL3020"
     ),
     rule!(
-        RK142,
+        SHELL_FORM,
         "shell-form-command",
         Warning,
         "CMD, ENTRYPOINT or HEALTHCHECK in shell form",
@@ -340,7 +410,7 @@ pub static RULES: &[Rule] = &[
         buildkit = "JSONArgsRecommended"
     ),
     rule!(
-        RK143,
+        LAST_USER_ROOT,
         "last-user-root",
         Warning,
         "The last USER of a stage is root",
@@ -348,14 +418,14 @@ pub static RULES: &[Rule] = &[
         hadolint = "DL3002"
     ),
     rule!(
-        RK144,
+        NO_USER,
         "no-user",
         Info,
         "The final stage never sets USER",
         "The image runs as whatever user its base image set, usually root. Create an unprivileged user and switch to it with USER. Not reported when the final stage is built on a build argument (`FROM ${BASE_IMAGE}`), on an earlier stage that sets USER, or on a Runtime image (a repository of the matrix, `quay.io/astronomer/astro-runtime` without a matrix), since the user is then inherited: the Runtime images run as UID 50000."
     ),
     rule!(
-        RK145,
+        MULTIPLE_CMD,
         "multiple-cmd",
         Warning,
         "More than one CMD in a stage",
@@ -364,7 +434,7 @@ pub static RULES: &[Rule] = &[
         buildkit = "MultipleInstructionsDisallowed"
     ),
     rule!(
-        RK146,
+        MULTIPLE_ENTRYPOINT,
         "multiple-entrypoint",
         Error,
         "More than one ENTRYPOINT in a stage",
@@ -373,7 +443,7 @@ pub static RULES: &[Rule] = &[
         buildkit = "MultipleInstructionsDisallowed"
     ),
     rule!(
-        RK147,
+        MAINTAINER,
         "maintainer",
         Error,
         "MAINTAINER is deprecated",
@@ -382,7 +452,7 @@ pub static RULES: &[Rule] = &[
         buildkit = "MaintainerDeprecated"
     ),
     rule!(
-        RK150,
+        DUPLICATE_STAGE,
         "duplicate-stage-name",
         Error,
         "Two stages have the same name",
@@ -391,7 +461,7 @@ pub static RULES: &[Rule] = &[
         buildkit = "DuplicateStageName"
     ),
     rule!(
-        RK151,
+        COPY_FROM_UNKNOWN,
         "copy-from-unknown-stage",
         Warning,
         "COPY --from names no earlier stage",
@@ -399,7 +469,7 @@ pub static RULES: &[Rule] = &[
         hadolint = "DL3022"
     ),
     rule!(
-        RK152,
+        SECRET_IN_ARG_ENV,
         "secret-in-arg-or-env",
         Warning,
         "A secret passed through ARG or ENV",
@@ -407,28 +477,28 @@ pub static RULES: &[Rule] = &[
         buildkit = "SecretsUsedInArgOrEnv"
     ),
     rule!(
-        RK201,
+        ONBUILD_IN_BASE,
         "onbuild-in-base-variant",
         Error,
         "ONBUILD in a -base image",
         "The `-base` Runtime images are meant to be built on with a Dockerfile of your own, so they must not carry ONBUILD triggers: those would run in every downstream build. Only the default (ONBUILD) variant has them. The variant is read from the path (`dockerfiles/<version>/<variant>/Dockerfile`, or a directory named after the tag), else from `ENV ASTRONOMER_RUNTIME_IMAGE_TAG`, else from the `io.astronomer.docker.runtime.variant` label."
     ),
     rule!(
-        RK202,
+        ONBUILD_MISSING,
         "onbuild-missing",
         Error,
         "The ONBUILD variant lacks the ONBUILD steps a project needs",
         "The default Runtime image (tag without `-base`) installs a user's project through ONBUILD steps: `packages.txt` with apt-get, `requirements.txt` with pip, then the project copied as the astro user. Without them `FROM runtime:<version>` silently ignores the project. With a matrix, the steps are checked one by one (`COPY packages.txt`, `COPY requirements.txt`, `RUN pip install -r requirements.txt`), and a last `ONBUILD USER root` is reported: the project's image would run as root."
     ),
     rule!(
-        RK203,
+        ONBUILD_WRONG_BASE,
         "onbuild-wrong-base",
         Error,
         "The ONBUILD variant is not built on its own release's base image",
         "The default Runtime image must be `FROM` the same release's `-base` image of the same variant (`5.0.6` on `5.0.6-base`, `9.1.0-python-3.10` on `9.1.0-python-3.10-base`). Anything else ships another release's Airflow under this release's tag. The base is read from the FROM image or the default of the build argument it uses."
     ),
     rule!(
-        RK210,
+        RELEASE_UNKNOWN,
         "runtime-release-unknown",
         Error,
         "The Runtime version or variant is not in the matrix",
@@ -436,7 +506,7 @@ pub static RULES: &[Rule] = &[
         matrix = true
     ),
     rule!(
-        RK211,
+        AIRFLOW_LABEL,
         "airflow-label-mismatch",
         Error,
         "The Airflow label differs from the matrix",
@@ -444,7 +514,7 @@ pub static RULES: &[Rule] = &[
         matrix = true
     ),
     rule!(
-        RK212,
+        AIRFLOW_PIN,
         "airflow-pin-mismatch",
         Error,
         "The apache-airflow pin differs from the matrix",
@@ -452,7 +522,7 @@ pub static RULES: &[Rule] = &[
         matrix = true
     ),
     rule!(
-        RK213,
+        PACKAGE_PIN,
         "package-pin-mismatch",
         Error,
         "A package pin differs from the matrix",
@@ -460,7 +530,7 @@ pub static RULES: &[Rule] = &[
         matrix = true
     ),
     rule!(
-        RK214,
+        PACKAGE_MISSING,
         "package-missing",
         Error,
         "A package of the matrix is not installed",
@@ -468,7 +538,7 @@ pub static RULES: &[Rule] = &[
         matrix = true
     ),
     rule!(
-        RK215,
+        PACKAGE_EXTRA,
         "package-extra",
         Error,
         "A package not in the matrix is installed",
@@ -476,7 +546,7 @@ pub static RULES: &[Rule] = &[
         matrix = true
     ),
     rule!(
-        RK216,
+        BASE_IMAGE_MISMATCH,
         "base-image-mismatch",
         Error,
         "The image is built on another base than the matrix says",
@@ -484,7 +554,7 @@ pub static RULES: &[Rule] = &[
         matrix = true
     ),
     rule!(
-        RK217,
+        METADATA_MISMATCH,
         "runtime-metadata-mismatch",
         Error,
         "A version label or variable differs from the matrix",
@@ -492,7 +562,7 @@ pub static RULES: &[Rule] = &[
         matrix = true
     ),
     rule!(
-        RK218,
+        CONSTRAINTS_MISSING,
         "airflow-without-constraints",
         Error,
         "Airflow is installed without the release's constraints file",
@@ -501,9 +571,20 @@ pub static RULES: &[Rule] = &[
     ),
 ];
 
+const _: () = {
+    let mut i = 0;
+    while i < TABLE.len() {
+        assert!(
+            TABLE[i].id.index() == i && RuleId::ALL[i].index() == i,
+            "the rule table is not in RuleId order"
+        );
+        i += 1;
+    }
+};
+
 /// The rule with id `id`.
 pub fn rule(id: RuleId) -> &'static Rule {
-    RULES.iter().find(|r| r.id == id).unwrap_or(&RULES[0])
+    &RULES[id.index()]
 }
 
 /// Finds a rule by id (`RK113`), name (`apt-get-unpinned`), hadolint id (`DL3008`) or BuildKit
@@ -511,8 +592,8 @@ pub fn rule(id: RuleId) -> &'static Rule {
 ///
 /// ```
 /// use runtime_kit::lint::rules::lookup;
-/// assert_eq!(lookup("dl3008").unwrap().id.0, "RK113");
-/// assert_eq!(lookup("apt-get-unpinned").unwrap().id.0, "RK113");
+/// assert_eq!(lookup("dl3008").unwrap().id.as_str(), "RK113");
+/// assert_eq!(lookup("apt-get-unpinned").unwrap().id.as_str(), "RK113");
 /// assert!(lookup("RK999").is_none());
 /// ```
 pub fn lookup(key: &str) -> Option<&'static Rule> {
@@ -524,7 +605,7 @@ pub fn lookup(key: &str) -> Option<&'static Rule> {
 pub fn lookup_all(key: &str) -> impl Iterator<Item = &'static Rule> + '_ {
     let key = key.trim();
     RULES.iter().filter(move |r| {
-        r.id.0.eq_ignore_ascii_case(key)
+        r.id.as_str().eq_ignore_ascii_case(key)
             || r.name.eq_ignore_ascii_case(key)
             || r.hadolint.is_some_and(|h| h.eq_ignore_ascii_case(key))
             || r.buildkit.is_some_and(|b| b.eq_ignore_ascii_case(key))
@@ -537,7 +618,7 @@ mod tests {
 
     #[test]
     fn ids_and_names_are_unique_and_well_formed() {
-        let mut ids: Vec<&str> = RULES.iter().map(|r| r.id.0).collect();
+        let mut ids: Vec<&str> = RULES.iter().map(|r| r.id.as_str()).collect();
         let mut names: Vec<&str> = RULES.iter().map(|r| r.name).collect();
         ids.sort();
         names.sort();
@@ -546,7 +627,11 @@ mod tests {
         names.dedup();
         assert_eq!((ids.len(), names.len()), (n, n));
         for r in RULES {
-            assert!(r.id.0.len() == 5 && r.id.0.starts_with("RK"), "{}", r.id);
+            assert!(
+                r.id.as_str().len() == 5 && r.id.as_str().starts_with("RK"),
+                "{}",
+                r.id
+            );
             assert!(
                 r.explanation.len() > 80,
                 "{} needs a real explanation",
@@ -554,5 +639,41 @@ mod tests {
             );
             assert_eq!(rule(r.id), r);
         }
+    }
+
+    /// Ids are a closed set: every id has exactly one entry of the table, every entry's id is
+    /// unique, and reading an id back gives the same id; an id outside the set is refused.
+    #[test]
+    fn every_id_has_exactly_one_table_entry() {
+        assert_eq!(RuleId::ALL.len(), RULES.len());
+        for (i, &id) in RuleId::ALL.iter().enumerate() {
+            let entries: Vec<&Rule> = RULES.iter().filter(|r| r.id == id).collect();
+            assert_eq!(entries.len(), 1, "{id} has {} table entries", entries.len());
+            assert_eq!(rule(id).id, id, "rule({id}) gives another rule's settings");
+            assert_eq!(id.index(), i);
+            assert_eq!(id.as_str().parse::<RuleId>(), Ok(id));
+            assert_eq!(id.as_str().to_lowercase().parse::<RuleId>(), Ok(id));
+        }
+        let mut seen: Vec<RuleId> = RULES.iter().map(|r| r.id).collect();
+        seen.sort();
+        seen.dedup();
+        assert_eq!(seen, RuleId::ALL, "table ids are unique and in id order");
+        assert!(
+            RuleId::ALL
+                .windows(2)
+                .all(|w| w[0].as_str() < w[1].as_str()),
+            "ids sort as their strings do"
+        );
+        for bad in ["RK999", "RK00", "", "apt-get-unpinned"] {
+            let e = bad.parse::<RuleId>().unwrap_err();
+            assert!(e.contains("expected one of RK001 to RK218"), "{bad:?}: {e}");
+        }
+        // The constants name the rules they say.
+        assert_eq!(rule(SYNTAX_ERROR).name, "syntax-error");
+        assert_eq!(rule(APT_UNPINNED).name, "apt-get-unpinned");
+        assert_eq!(
+            rule(CONSTRAINTS_MISSING).name,
+            "airflow-without-constraints"
+        );
     }
 }

@@ -40,6 +40,28 @@ pub enum Kind {
 }
 
 impl Kind {
+    /// Every keyword, in alphabetical order.
+    pub const ALL: [Kind; 18] = [
+        Kind::Add,
+        Kind::Arg,
+        Kind::Cmd,
+        Kind::Copy,
+        Kind::Entrypoint,
+        Kind::Env,
+        Kind::Expose,
+        Kind::From,
+        Kind::Healthcheck,
+        Kind::Label,
+        Kind::Maintainer,
+        Kind::Onbuild,
+        Kind::Run,
+        Kind::Shell,
+        Kind::Stopsignal,
+        Kind::User,
+        Kind::Volume,
+        Kind::Workdir,
+    ];
+
     /// The keyword in upper case, as the Dockerfile reference writes it.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -327,10 +349,112 @@ pub struct Dockerfile {
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 #[error("{message}")]
 pub struct SyntaxError {
-    /// Where the parser stopped.
+    /// Where the parser stopped: the start of the offending text.
     pub position: Position,
+    /// The end of the offending text (exclusive); `position` itself when there is no token to
+    /// mark, such as a missing terminator.
+    pub end: Position,
     /// What was expected.
     pub message: String,
+}
+
+impl SyntaxError {
+    /// An error at one point of the file.
+    pub fn at(position: Position, message: impl Into<String>) -> SyntaxError {
+        SyntaxError {
+            position,
+            end: position,
+            message: message.into(),
+        }
+    }
+
+    /// An error on the bytes `range` of `source` (such as an instruction keyword).
+    pub fn spanning(
+        source: &Source,
+        range: Range<usize>,
+        message: impl Into<String>,
+    ) -> SyntaxError {
+        let region = source.region(range);
+        SyntaxError {
+            position: region.start,
+            end: region.end,
+            message: message.into(),
+        }
+    }
+}
+
+/// The keywords, for messages: `ADD, ARG, ..., WORKDIR`.
+fn keyword_list() -> String {
+    Kind::ALL.map(Kind::as_str).join(", ")
+}
+
+/// What to say about an instruction keyword `word` that is none of [`Kind::ALL`]: the closest
+/// keyword when one is near (a typo such as `RUNN`), and the full list.
+fn unknown_instruction(word: &str) -> String {
+    let upper = word.to_ascii_uppercase();
+    let near = Kind::ALL
+        .iter()
+        .map(|k| (edit_distance(&upper, k.as_str()), k.as_str()))
+        .filter(|&(d, k)| d == 1 || (d == 2 && k.len() >= 7))
+        .min();
+    let hint = near.map_or(String::new(), |(_, k)| format!(" (did you mean {k}?)"));
+    format!(
+        "unknown instruction {word:?}{hint}; expected one of {}",
+        keyword_list()
+    )
+}
+
+/// Edit distance between two short words (insertions, deletions, substitutions and swaps of
+/// neighbours, each counting 1: `RUNN` and `CPOY` are 1 away from `RUN` and `COPY`).
+fn edit_distance(a: &str, b: &str) -> usize {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    // d[i][j]: the distance between a[..i] and b[..j].
+    let mut d: Vec<Vec<usize>> = (0..=a.len())
+        .map(|i| (0..=b.len()).map(|j| if i == 0 { j } else { i }).collect())
+        .collect();
+    for i in 1..=a.len() {
+        for j in 1..=b.len() {
+            let cost = usize::from(a[i - 1] != b[j - 1]);
+            let mut best = (d[i - 1][j] + 1)
+                .min(d[i][j - 1] + 1)
+                .min(d[i - 1][j - 1] + cost);
+            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
+                best = best.min(d[i - 2][j - 2] + 1);
+            }
+            d[i][j] = best;
+        }
+    }
+    d[a.len()][b.len()]
+}
+
+/// The byte range of the word starting at `at` (up to whitespace); empty when `at` is not the
+/// start of a character.
+fn word_at(text: &str, at: usize) -> Range<usize> {
+    let at = at.min(text.len());
+    if !text.is_char_boundary(at) {
+        return at..at;
+    }
+    let len = text[at..]
+        .find(|c: char| c.is_whitespace())
+        .unwrap_or(text.len() - at);
+    at..at + len
+}
+
+/// The first word at or after byte `after` of `text` that is not in a blank or comment line: the
+/// keyword of the instruction that follows.
+fn next_keyword(text: &str, after: usize) -> Range<usize> {
+    let mut at = after.min(text.len());
+    while at < text.len() {
+        let rest = &text[at..];
+        let skipped = rest.len() - rest.trim_start().len();
+        at += skipped;
+        if text[at..].starts_with('#') {
+            at = text[at..].find('\n').map_or(text.len(), |i| at + i + 1);
+            continue;
+        }
+        break;
+    }
+    word_at(text, at)
 }
 
 impl Dockerfile {
@@ -341,10 +465,10 @@ impl Dockerfile {
         // then place every instruction three bytes early; BuildKit, which drops one only, reads
         // a second one as part of the first instruction and refuses it.
         if text.starts_with('\u{feff}') {
-            return Err(SyntaxError {
-                position: Position { line: 1, column: 1 },
-                message: "a second byte-order mark (U+FEFF) starts the file; expected an instruction or a comment".into(),
-            });
+            return Err(SyntaxError::at(
+                Position { line: 1, column: 1 },
+                "a second byte-order mark (U+FEFF) starts the file; expected an instruction or a comment",
+            ));
         }
         let escape = escape_directive(text);
         // parse-dockerfile does not panic on any input we have found (tests/lint_corpus.rs fuzzes
@@ -359,14 +483,17 @@ impl Dockerfile {
             Ok(Ok(p)) => p,
             Ok(Err(e)) => return Err(syntax_error(source, &e)),
             Err(_) => {
-                return Err(SyntaxError {
-                    position: Position { line: 1, column: 1 },
-                    message: "the Dockerfile parser failed on this file (internal error)".into(),
-                });
+                return Err(SyntaxError::at(
+                    Position { line: 1, column: 1 },
+                    "the Dockerfile parser failed on this file (internal error)",
+                ));
             }
         };
-        let mut instructions: Vec<Instruction> =
-            parsed.iter().map(|i| convert(source, i, escape)).collect();
+        let mut instructions: Vec<Instruction> = Vec::with_capacity(parsed.len());
+        for i in &parsed {
+            let after = instructions.last().map_or(0, |i| i.span.end);
+            instructions.push(convert(source, parse_text, i, escape, after)?);
+        }
         for site in &sites {
             if let Some(i) = instructions
                 .iter_mut()
@@ -380,13 +507,14 @@ impl Dockerfile {
             if let Args::Onbuild(inner) = &i.args
                 && matches!(inner.kind, Kind::From | Kind::Maintainer)
             {
-                return Err(SyntaxError {
-                    position: source.position(inner.keyword.start),
-                    message: format!(
+                return Err(SyntaxError::spanning(
+                    source,
+                    inner.keyword.clone(),
+                    format!(
                         "{} isn't allowed as an ONBUILD trigger",
                         inner.kind.as_str()
                     ),
-                });
+                ));
             }
         }
         let comments = comments(source, &instructions);
@@ -443,13 +571,20 @@ fn attach(source: &Source, instr: &mut Instruction, docs: &[Found]) {
 
 fn syntax_error(source: &Source, e: &pd::Error) -> SyntaxError {
     let message = format!("{e:#}");
-    let position = if e.line() == 0 {
-        Position { line: 1, column: 1 }
-    } else {
-        let range = source.line_range(e.line());
-        source.position(range.start + e.column().saturating_sub(1))
-    };
-    SyntaxError { position, message }
+    if e.line() == 0 {
+        return SyntaxError::at(Position { line: 1, column: 1 }, message);
+    }
+    let at = source.line_range(e.line()).start + e.column().saturating_sub(1);
+    // parse-dockerfile says `unknown instruction 'FOO'` at the keyword: mark the keyword and
+    // list what was expected.
+    if message.starts_with("unknown instruction") {
+        let word = word_at(source.text(), at);
+        if !word.is_empty() {
+            let text = unknown_instruction(&source.text()[word.clone()]);
+            return SyntaxError::spanning(source, word, text);
+        }
+    }
+    SyntaxError::at(source.position(at), message)
 }
 
 /// The escape character set by an `# escape=` parser directive at the top of the file.
@@ -578,7 +713,15 @@ impl Cx<'_> {
     }
 }
 
-fn convert(source: &Source, i: &pd::Instruction<'_>, escape: char) -> Instruction {
+/// Converts one instruction of parse-dockerfile's tree. `parse_text` is the text it parsed and
+/// `after` where the previous instruction ended, to find an instruction this module does not know.
+fn convert(
+    source: &Source,
+    parse_text: &str,
+    i: &pd::Instruction<'_>,
+    escape: char,
+    after: usize,
+) -> Result<Instruction, SyntaxError> {
     let mut cx = Cx {
         source,
         escape,
@@ -681,7 +824,13 @@ fn convert(source: &Source, i: &pd::Instruction<'_>, escape: char) -> Instructio
             Args::Text(cx.word(&a.name)),
         ),
         pd::Instruction::Onbuild(a) => {
-            let inner = convert(source, &a.instruction, escape);
+            let inner = convert(
+                source,
+                parse_text,
+                &a.instruction,
+                escape,
+                a.onbuild.span.end,
+            )?;
             cx.end = cx.end.max(inner.span.end);
             (
                 Kind::Onbuild,
@@ -724,22 +873,13 @@ fn convert(source: &Source, i: &pd::Instruction<'_>, escape: char) -> Instructio
             Vec::new(),
             Args::Text(cx.word(&a.arguments)),
         ),
-        // `Instruction` is non-exhaustive: a keyword added upstream is read as a bare word.
-        _ => {
-            return Instruction {
-                kind: Kind::Label,
-                keyword: 0..0,
-                span: 0..0,
-                start_line: 1,
-                end_line: 1,
-                flags: Vec::new(),
-                args: Args::Pairs(Vec::new()),
-            };
-        }
+        // `Instruction` is non-exhaustive: a keyword added upstream that no rule knows is an
+        // error at that keyword, not an instruction the rules would misread.
+        _ => return Err(unsupported(source, parse_text, after)),
     };
     let keyword = keyword.span.clone();
     let end = cx.end.max(keyword.end);
-    Instruction {
+    Ok(Instruction {
         kind,
         start_line: source.line_of(keyword.start),
         end_line: source.line_of(end.saturating_sub(1).max(keyword.start)),
@@ -747,7 +887,23 @@ fn convert(source: &Source, i: &pd::Instruction<'_>, escape: char) -> Instructio
         span: keyword.start..end,
         flags,
         args,
-    }
+    })
+}
+
+/// The error for an instruction parse-dockerfile reads but [`Kind`] lacks, at its keyword: the
+/// first word after byte `after` of `parse_text` outside blank and comment lines.
+fn unsupported(source: &Source, parse_text: &str, after: usize) -> SyntaxError {
+    let word = next_keyword(parse_text, after);
+    let keyword = source.text().get(word.clone()).unwrap_or_default();
+    SyntaxError::spanning(
+        source,
+        word.clone(),
+        format!(
+            "instruction {:?} is not supported by runtime-kit lint; expected one of {}",
+            keyword.to_ascii_uppercase(),
+            keyword_list()
+        ),
+    )
 }
 
 fn files(cx: &mut Cx<'_>, src: &[pd::Source<'_>], dest: &pd::UnescapedString<'_>) -> Args {
@@ -884,6 +1040,49 @@ mod tests {
 
     fn parse(text: &str) -> Dockerfile {
         Dockerfile::parse(&Source::new(text).unwrap()).unwrap()
+    }
+
+    /// An instruction parse-dockerfile reads but `Kind` lacks (one added upstream) is an error
+    /// on its own keyword, found past the previous instruction, comments and blank lines; never
+    /// an instruction at 1:1.
+    #[test]
+    fn an_instruction_without_a_kind_is_an_error_at_its_keyword() {
+        let text = "# escape=\\\nFROM a\nRUN x \\\n  y\n# comment\n\n  newkw --flag arg\n";
+        let source = Source::new(text).unwrap();
+        let df = parse(text.replace("newkw --flag", "LABEL").as_str());
+        let after = df.instructions[1].span.end;
+        let e = unsupported(&source, text, after);
+        assert_eq!(
+            (e.position.line, e.position.column, e.end.line, e.end.column),
+            (7, 3, 7, 8),
+            "{e:?}"
+        );
+        assert!(
+            e.message.starts_with("instruction \"NEWKW\" is not supported by runtime-kit lint; expected one of ADD, ARG,"),
+            "{}",
+            e.message
+        );
+        // Inside ONBUILD the search starts after the ONBUILD keyword.
+        let onbuild = "FROM a\nONBUILD newkw x\n";
+        let e = unsupported(&Source::new(onbuild).unwrap(), onbuild, 14);
+        assert_eq!(
+            (e.position.line, e.position.column, e.end.column),
+            (2, 9, 14)
+        );
+    }
+
+    #[test]
+    fn typos_get_the_nearest_keyword() {
+        assert_eq!(edit_distance("RUNN", "RUN"), 1);
+        assert_eq!(edit_distance("CPOY", "COPY"), 1);
+        assert_eq!(edit_distance("ENTRYPIONT", "ENTRYPOINT"), 1);
+        assert_eq!(edit_distance("FOOBAR", "FROM"), 4);
+        assert!(unknown_instruction("ENTRYPONT").contains("(did you mean ENTRYPOINT?)"));
+        assert!(unknown_instruction("exopse").contains("(did you mean EXPOSE?)"));
+        assert!(!unknown_instruction("FOO").contains("did you mean"));
+        assert!(!unknown_instruction("XYZ").contains("did you mean"));
+        assert!(!unknown_instruction("HELLO").contains("did you mean"));
+        assert!(unknown_instruction("WROKDIRR").contains("(did you mean WORKDIR?)"));
     }
 
     #[test]
