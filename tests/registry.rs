@@ -1239,8 +1239,7 @@ fn network_address() -> Option<std::net::IpAddr> {
 
 /// The error `RegistryClient::connect` ends with (it must fail).
 async fn connect_error(repo: &str, options: ClientOptions) -> RegistryError {
-    match RegistryClient::connect(repo.parse().unwrap(), Credentials::anonymous(), options).await
-    {
+    match RegistryClient::connect(repo.parse().unwrap(), Credentials::anonymous(), options).await {
         Ok(c) => panic!("{repo}: connected over {:?}", c.transport()),
         Err(e) => e,
     }

@@ -477,7 +477,9 @@ mod tests {
             Cause::Tls(TlsProblem::Untrusted)
         );
         assert_eq!(
-            cause(wrapped(Error::InvalidCertificate(CertificateError::Expired))),
+            cause(wrapped(Error::InvalidCertificate(
+                CertificateError::Expired
+            ))),
             Cause::Tls(TlsProblem::Certificate)
         );
         // Other corrupt records are a TLS peer misbehaving, not plain HTTP.
