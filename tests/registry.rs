@@ -1435,6 +1435,16 @@ async fn refused_and_silent_registries() {
         started.elapsed()
     );
 
+    // The registry answers the TLS hello in plain HTTP, and then drops the plain-HTTP request:
+    // on loopback, where plain HTTP is allowed anyway, that is a connection closed, not advice
+    // to pass --insecure.
+    proxy.clear();
+    proxy.pass_through(true);
+    proxy.inject(None, "/v2/", Fault::Drop, None);
+    let e = connect_error(&repo, options.clone()).await;
+    assert_eq!(e.kind(), ErrorKind::Connect, "{e}");
+    assert!(!e.to_string().contains("--insecure"), "{e}");
+
     // Stopped: refused over HTTPS and plain HTTP.
     let addr = registry.addr();
     registry.stop();

@@ -457,9 +457,14 @@ async fn probe(
             Ok((Transport::Http, r.status().as_u16()))
         }
         Ok(_) => Err(https_error),
-        // HTTPS met no TLS server (nothing listening, the connection closed): what plain HTTP
-        // met (refused too, no answer in time) says more.
-        Err(e) if https_error.kind() == ErrorKind::Connect => {
+        // HTTPS met no TLS server (nothing listening, the connection closed, an HTTP server):
+        // what plain HTTP met (refused too, closed, no answer in time) says more.
+        Err(e)
+            if matches!(
+                https_error.kind(),
+                ErrorKind::Connect | ErrorKind::PlainHttp
+            ) =>
+        {
             Err(RegistryError::from_reqwest(&cx, &e))
         }
         Err(_) => Err(https_error),
