@@ -15,10 +15,13 @@ use std::time::Duration;
 use runtime_kit::matrix::Matrix;
 use runtime_kit::registry::verify;
 use runtime_kit::registry::{
-    ClientOptions, Credentials, NoProgress, Progress, RegistryClient, Transport, promote,
+    ClientOptions, Credentials, ErrorKind, NoProgress, Progress, RegistryClient, RegistryError,
+    Transport, promote,
 };
 use runtime_kit::tags::TagPlan;
-use support::{Fault, FaultProxy, PASSWORD, Pusher, Registry, Setup, USER, labels, run_env};
+use support::{
+    Fault, FaultProxy, PASSWORD, Pusher, Registry, Setup, USER, labels, run_env, wait_down,
+};
 
 /// Two series; a yanked release; python and slim variants: 16 exact tags, 22 floating tags.
 const MATRIX: &str = r#"# Registry test matrix.
@@ -1223,20 +1226,31 @@ fn registry_errors_before_any_request() {
     }
 }
 
+/// This machine's address on its network, the one a datagram to a TEST-NET host leaves from
+/// (nothing is sent): a host that is not loopback, so plain HTTP is not allowed with it.
+fn network_address() -> Option<std::net::IpAddr> {
+    std::net::UdpSocket::bind("0.0.0.0:0")
+        .and_then(|s| s.connect("192.0.2.254:9").map(|()| s))
+        .and_then(|s| s.local_addr())
+        .map(|a| a.ip())
+        .ok()
+        .filter(|ip| !ip.is_loopback() && !ip.is_unspecified())
+}
+
+/// The error `RegistryClient::connect` ends with (it must fail).
+async fn connect_error(repo: &str, options: ClientOptions) -> RegistryError {
+    match RegistryClient::connect(repo.parse().unwrap(), Credentials::anonymous(), options).await {
+        Ok(c) => panic!("{repo}: connected over {:?}", c.transport()),
+        Err(e) => e,
+    }
+}
+
 /// A host that answers plain HTTP where HTTPS is required (any host but loopback without
 /// `--insecure`) is named as such, not as a corrupt TLS message.
 #[test]
 fn plain_http_where_https_is_required() {
     use std::io::{Read, Write};
-    // This machine's address on its network: the one a datagram to a TEST-NET host leaves from
-    // (nothing is sent).
-    let local = std::net::UdpSocket::bind("0.0.0.0:0")
-        .and_then(|s| s.connect("192.0.2.254:9").map(|()| s))
-        .and_then(|s| s.local_addr())
-        .map(|a| a.ip())
-        .ok()
-        .filter(|ip| !ip.is_loopback() && !ip.is_unspecified());
-    let Some(ip) = local else {
+    let Some(ip) = network_address() else {
         eprintln!("SKIPPED: this machine has no non-loopback address to serve plain HTTP on");
         return;
     };
@@ -1267,5 +1281,183 @@ fn plain_http_where_https_is_required() {
             && run.stderr.contains("--insecure"),
         "{}",
         run.transcript()
+    );
+}
+
+/// The real registry, plain HTTP, reached through the fault proxy on this machine's network
+/// address (not loopback): the registry answers the TLS hello in HTTP (400), rustls reads that
+/// as a record of no content type, and the advice is `--insecure`; with it, plain HTTP is used.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_plain_http_registry_answering_the_tls_hello() {
+    let Some(ip) = network_address() else {
+        eprintln!("SKIPPED: this machine has no non-loopback address to serve plain HTTP on");
+        return;
+    };
+    let registry = Registry::start();
+    let proxy = FaultProxy::start_on(ip, registry.addr()).await;
+    proxy.pass_through(true);
+    let repo = format!("{}/{REPO_PATH}", proxy.host());
+    let options = ClientOptions {
+        retries: 0,
+        ..ClientOptions::default()
+    };
+    let e = connect_error(&repo, options.clone()).await;
+    assert_eq!(e.kind(), ErrorKind::PlainHttp, "{e}");
+    assert_eq!(
+        e.to_string(),
+        format!(
+            "the registry {} answered in plain HTTP, not HTTPS, while connecting; pass --insecure to use plain HTTP with it (credentials and images then cross the network unencrypted)",
+            proxy.host()
+        )
+    );
+    assert!(!e.is_transient());
+    let c = RegistryClient::connect(
+        repo.parse().unwrap(),
+        Credentials::anonymous(),
+        ClientOptions {
+            insecure: true,
+            ..options
+        },
+    )
+    .await
+    .unwrap();
+    assert_eq!(c.transport(), Transport::Http);
+}
+
+/// TLS through the fault proxy, end to end with the real registry and its test CA: an
+/// untrusted issuer is told to pass `--ca-cert`; a certificate for another host name is not
+/// (the CA is already trusted, another one would not help); a proxy that hangs up on the TLS
+/// hello is a connection closed, not a certificate problem.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tls_failures_by_type() {
+    let registry = Registry::start_with(Setup {
+        auth: false,
+        tls: true,
+    });
+    let ca = std::fs::read(registry.ca_cert()).unwrap();
+    let trusting = ClientOptions {
+        ca_certs: vec![ca],
+        retries: 0,
+        ..ClientOptions::default()
+    };
+    let proxy = FaultProxy::start(registry.addr()).await;
+    proxy.pass_through(true);
+    let repo = format!("{}/{REPO_PATH}", proxy.host());
+
+    // With the CA, TLS through the proxy works (the certificate names 127.0.0.1).
+    let c = RegistryClient::connect(
+        repo.parse().unwrap(),
+        Credentials::anonymous(),
+        trusting.clone(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(c.transport(), Transport::Https);
+
+    // Without it: an unknown issuer.
+    let e = connect_error(
+        &repo,
+        ClientOptions {
+            retries: 0,
+            ..ClientOptions::default()
+        },
+    )
+    .await;
+    assert_eq!(e.kind(), ErrorKind::UntrustedCertificate, "{e}");
+    let text = e.to_string();
+    assert!(
+        text.starts_with(&format!(
+            "TLS with the registry {} failed while connecting: ",
+            proxy.host()
+        )) && text.ends_with(" (pass --ca-cert FILE to trust a private certificate authority)"),
+        "{text}"
+    );
+
+    // The same registry and CA at another loopback address, which the certificate does not name.
+    let other = FaultProxy::start_on([127, 0, 0, 2].into(), registry.addr()).await;
+    other.pass_through(true);
+    let e = connect_error(&format!("{}/{REPO_PATH}", other.host()), trusting.clone()).await;
+    assert_eq!(e.kind(), ErrorKind::InvalidCertificate, "{e}");
+    let text = e.to_string();
+    assert!(
+        text.starts_with(&format!(
+            "TLS with the registry {} failed while connecting: ",
+            other.host()
+        )) && text.contains("127.0.0.2")
+            && !text.contains("--ca-cert"),
+        "{text}"
+    );
+
+    // The proxy hangs up on the TLS hello; the TLS registry answers plain HTTP with a 400: the
+    // connection closed during the handshake, which no certificate explains.
+    proxy.pass_through(false);
+    let e = connect_error(&repo, trusting).await;
+    assert_eq!(e.kind(), ErrorKind::Connect, "{e}");
+    assert!(e.is_transient());
+    let text = e.to_string();
+    assert!(
+        text.starts_with(&format!(
+            "cannot reach the registry {} while connecting: ",
+            proxy.host()
+        )) && !text.contains("--ca-cert"),
+        "{text}"
+    );
+}
+
+/// Nothing listening is a connection refused; a host that takes the connection and never
+/// answers is a timeout (the HTTPS attempt hung up on by the proxy, plain HTTP delayed past
+/// the timeout), not the hung-up handshake.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn refused_and_silent_registries() {
+    let mut registry = Registry::start();
+    let options = ClientOptions {
+        retries: 0,
+        timeout: Duration::from_secs(1),
+        ..ClientOptions::default()
+    };
+    let proxy = FaultProxy::start(registry.addr()).await;
+    let repo = format!("{}/{REPO_PATH}", proxy.host());
+    proxy.inject(None, "/v2/", Fault::Delay(Duration::from_secs(5)), None);
+    let started = std::time::Instant::now();
+    let e = connect_error(&repo, options.clone()).await;
+    assert_eq!(e.kind(), ErrorKind::Timeout, "{e}");
+    assert!(e.is_timeout() && e.is_transient());
+    assert_eq!(
+        e.to_string(),
+        format!(
+            "the registry {} did not answer within 1s while connecting",
+            proxy.host()
+        )
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(4),
+        "{:?}",
+        started.elapsed()
+    );
+
+    // The registry answers the TLS hello in plain HTTP, and then drops the plain-HTTP request:
+    // on loopback, where plain HTTP is allowed anyway, that is a connection closed, not advice
+    // to pass --insecure.
+    proxy.clear();
+    proxy.pass_through(true);
+    proxy.inject(None, "/v2/", Fault::Drop, None);
+    let e = connect_error(&repo, options.clone()).await;
+    assert_eq!(e.kind(), ErrorKind::Connect, "{e}");
+    assert!(!e.to_string().contains("--insecure"), "{e}");
+
+    // Stopped: refused over HTTPS and plain HTTP.
+    let addr = registry.addr();
+    registry.stop();
+    wait_down(addr);
+    let e = connect_error(&registry.repo(), options).await;
+    assert_eq!(e.kind(), ErrorKind::Connect, "{e}");
+    assert!(e.is_transient());
+    let text = e.to_string();
+    assert!(
+        text.starts_with(&format!(
+            "cannot reach the registry {} while connecting: ",
+            registry.host()
+        )) && text.contains("refused"),
+        "{text}"
     );
 }

@@ -17,7 +17,7 @@ use oci_client::manifest::{
 use oci_client::secrets::RegistryAuth;
 use oci_client::token_cache::RegistryTokenType;
 
-use super::error::Context;
+use super::error::{Context, ErrorKind};
 use super::{Credentials, RegistryError, Repository, is_loopback};
 use crate::model::Digest;
 
@@ -446,21 +446,28 @@ async fn probe(
         .await;
     let https_error = match https {
         Ok(r) => return Ok((Transport::Https, r.status().as_u16())),
-        Err(e) if !plain_http_allowed(repo.host(), options.insecure) => {
-            return Err(RegistryError::from_reqwest(&cx, &e));
-        }
-        Err(e) => e,
+        Err(e) => RegistryError::from_reqwest(&cx, &e),
     };
+    if !plain_http_allowed(repo.host(), options.insecure) {
+        return Err(https_error);
+    }
     match http.get(format!("http://{}/v2/", repo.host())).send().await {
         // 200 or 401 is the registry API; anything else (a TLS server's 400) is not.
         Ok(r) if r.status().as_u16() == 200 || r.status().as_u16() == 401 => {
             Ok((Transport::Http, r.status().as_u16()))
         }
-        Ok(_) => Err(RegistryError::from_reqwest(&cx, &https_error)),
-        Err(e) if https_error.is_connect() && e.is_connect() => {
+        Ok(_) => Err(https_error),
+        // HTTPS met no TLS server (nothing listening, the connection closed, an HTTP server):
+        // what plain HTTP met (refused too, closed, no answer in time) says more.
+        Err(e)
+            if matches!(
+                https_error.kind(),
+                ErrorKind::Connect | ErrorKind::PlainHttp
+            ) =>
+        {
             Err(RegistryError::from_reqwest(&cx, &e))
         }
-        Err(_) => Err(RegistryError::from_reqwest(&cx, &https_error)),
+        Err(_) => Err(https_error),
     }
 }
 

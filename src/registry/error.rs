@@ -36,13 +36,12 @@ pub(crate) enum Kind {
         "the registry {registry} answered in plain HTTP, not HTTPS, while {what}; pass --insecure to use plain HTTP with it (credentials and images then cross the network unencrypted)"
     )]
     PlainHttp { registry: String, what: String },
-    #[error(
-        "TLS with the registry {registry} failed while {what}: {why} (pass --ca-cert FILE to trust a private certificate authority)"
-    )]
+    #[error("TLS with the registry {registry} failed while {what}: {why}{}", problem.hint())]
     Tls {
         registry: String,
         what: String,
         why: String,
+        problem: TlsProblem,
     },
     #[error("the registry {registry} did not answer within {}s while {what}", after.as_secs_f64())]
     Timeout {
@@ -78,6 +77,121 @@ pub(crate) enum Kind {
     Edit(#[from] crate::matrix::edit::EditError),
     #[error(transparent)]
     Plan(#[from] crate::tags::TagPlanError),
+}
+
+/// What kind of failure a [`RegistryError`] is, to act on without reading its message.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ErrorKind {
+    /// A repository, an option or the credentials were refused before any request.
+    InvalidInput,
+    /// The registry could not be reached: nothing listening, the host unknown, the connection
+    /// reset or closed before an answer (also during the TLS handshake).
+    Connect,
+    /// The host answered plain HTTP (or something else that is not TLS) where HTTPS was
+    /// expected; `--insecure` allows plain HTTP.
+    PlainHttp,
+    /// The registry's certificate is not signed by a trusted certificate authority; `--ca-cert`
+    /// trusts a private one.
+    UntrustedCertificate,
+    /// The registry's certificate was refused for another reason: expired or not yet valid, not
+    /// for this host name, revoked, badly encoded, not for a server.
+    InvalidCertificate,
+    /// TLS failed otherwise: an alert from the registry, no protocol version or cipher suite in
+    /// common, a malformed handshake.
+    Tls,
+    /// The registry did not answer in time.
+    Timeout,
+    /// The registry refused the credentials, or wanted some.
+    Unauthorized,
+    /// The registry has no such repository, tag, manifest or blob.
+    NotFound,
+    /// The registry answered this HTTP status (neither 401 nor 404).
+    Status(u16),
+    /// The registry answered something the client could not use (a bad manifest or digest).
+    Protocol,
+    /// Anything else: a refused promotion, a matrix that could not be edited, a tag plan error.
+    Other,
+}
+
+/// What about TLS failed, which decides the advice.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum TlsProblem {
+    /// No trusted authority signed the certificate.
+    Untrusted,
+    /// The certificate is bad in another way (a trusted CA does not fix it).
+    Certificate,
+    /// The handshake failed before or besides the certificate.
+    Handshake,
+}
+
+impl TlsProblem {
+    fn hint(self) -> &'static str {
+        match self {
+            TlsProblem::Untrusted => {
+                " (pass --ca-cert FILE to trust a private certificate authority)"
+            }
+            TlsProblem::Certificate | TlsProblem::Handshake => "",
+        }
+    }
+}
+
+/// What the causes of a transport error say happened, read from their types.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Cause {
+    Timeout,
+    PlainHttp,
+    Tls(TlsProblem),
+    /// Everything else: refused, reset, closed, unknown host. No cause of a transport error
+    /// that is not one of the above points at the registry's TLS or protocol.
+    Connect,
+}
+
+impl Cause {
+    /// Walks the causes of `r`: reqwest's own flags, then every `source()`. An `io::Error`
+    /// wrapping another error (tokio-rustls wraps each `rustls::Error` in one) forwards
+    /// `source()` to the wrapped error's source, skipping the wrapped error itself, so it is
+    /// opened with `get_ref()` instead.
+    fn of(r: &reqwest::Error) -> Cause {
+        if r.is_timeout() {
+            return Cause::Timeout;
+        }
+        Cause::of_chain(r.source())
+    }
+
+    fn of_chain(mut next: Option<&(dyn std::error::Error + 'static)>) -> Cause {
+        while let Some(e) = next {
+            if let Some(tls) = e.downcast_ref::<rustls::Error>() {
+                return Cause::of_tls(tls);
+            }
+            next = match e.downcast_ref::<std::io::Error>() {
+                Some(io) if io.kind() == std::io::ErrorKind::TimedOut => return Cause::Timeout,
+                Some(io) => match io.get_ref() {
+                    Some(inner) => Some(inner as &(dyn std::error::Error + 'static)),
+                    None => io.source(),
+                },
+                None => e.source(),
+            };
+        }
+        Cause::Connect
+    }
+
+    fn of_tls(e: &rustls::Error) -> Cause {
+        use rustls::{CertificateError, Error, InvalidMessage};
+        match e {
+            // The first byte of a record is its content type; an HTTP answer starts with 'H',
+            // which is none. (Any peer that does not speak TLS gets here; registries that do
+            // not speak TLS speak HTTP.)
+            Error::InvalidMessage(InvalidMessage::InvalidContentType) => Cause::PlainHttp,
+            Error::InvalidCertificate(CertificateError::UnknownIssuer) => {
+                Cause::Tls(TlsProblem::Untrusted)
+            }
+            Error::InvalidCertificate(_)
+            | Error::NoCertificatesPresented
+            | Error::InvalidCertRevocationList(_) => Cause::Tls(TlsProblem::Certificate),
+            _ => Cause::Tls(TlsProblem::Handshake),
+        }
+    }
 }
 
 /// Where a request went and what it was for, to say so in errors.
@@ -131,6 +245,28 @@ impl RegistryError {
             what: cx.what.clone(),
             why: why.into(),
         })
+    }
+
+    /// What kind of failure this is: the advice its message gives, as a value.
+    pub fn kind(&self) -> ErrorKind {
+        match &*self.kind {
+            Kind::InvalidRepository { .. } | Kind::Credentials(_) | Kind::Options(_) => {
+                ErrorKind::InvalidInput
+            }
+            Kind::Connect { .. } => ErrorKind::Connect,
+            Kind::PlainHttp { .. } => ErrorKind::PlainHttp,
+            Kind::Tls { problem, .. } => match problem {
+                TlsProblem::Untrusted => ErrorKind::UntrustedCertificate,
+                TlsProblem::Certificate => ErrorKind::InvalidCertificate,
+                TlsProblem::Handshake => ErrorKind::Tls,
+            },
+            Kind::Timeout { .. } => ErrorKind::Timeout,
+            Kind::Unauthorized { .. } => ErrorKind::Unauthorized,
+            Kind::NotFound { .. } => ErrorKind::NotFound,
+            Kind::Status { status, .. } => ErrorKind::Status(*status),
+            Kind::Protocol { .. } => ErrorKind::Protocol,
+            Kind::Message(_) | Kind::Edit(_) | Kind::Plan(_) => ErrorKind::Other,
+        }
     }
 
     /// True when the registry said the thing asked for does not exist (HTTP 404, or an OCI
@@ -232,7 +368,8 @@ impl RegistryError {
         }
     }
 
-    /// Turns a transport error into a connect, TLS or timeout error.
+    /// Turns a transport error into a connect, plain-HTTP, TLS or timeout error, as the types of
+    /// its causes say (see [`ErrorKind`]); their messages only make up the "why".
     pub(crate) fn from_reqwest(cx: &Context<'_>, r: &reqwest::Error) -> Self {
         let registry = cx.registry.to_string();
         let what = cx.what.clone();
@@ -252,31 +389,25 @@ impl RegistryError {
             chain.join(": ")
         };
         let why = short(&strip_urls(&why));
-        if r.is_timeout() {
-            return RegistryError::new(Kind::Timeout {
+        RegistryError::new(match Cause::of(r) {
+            Cause::Timeout => Kind::Timeout {
                 registry,
                 what,
                 after: cx.timeout,
-            });
-        }
-        let lower = why.to_ascii_lowercase();
-        // rustls reading a plain-HTTP answer as a TLS record: the host is there, without TLS.
-        if lower.contains("invalidcontenttype") || lower.contains("corrupt message") {
-            return RegistryError::new(Kind::PlainHttp { registry, what });
-        }
-        if lower.contains("certificate") || lower.contains("tls") || lower.contains("handshake") {
-            RegistryError::new(Kind::Tls {
+            },
+            Cause::PlainHttp => Kind::PlainHttp { registry, what },
+            Cause::Tls(problem) => Kind::Tls {
                 registry,
                 what,
                 why,
-            })
-        } else {
-            RegistryError::new(Kind::Connect {
+                problem,
+            },
+            Cause::Connect => Kind::Connect {
                 registry,
                 what,
                 why,
-            })
-        }
+            },
+        })
     }
 }
 
@@ -312,5 +443,63 @@ fn short(s: &str) -> String {
         cut
     } else {
         one_line
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// An error with a source, as hyper-util's connect error wraps the connector's.
+    #[derive(Debug, thiserror::Error)]
+    #[error("client error (Connect)")]
+    struct Outer(#[source] std::io::Error);
+
+    fn cause(e: std::io::Error) -> Cause {
+        let outer = Outer(e);
+        Cause::of_chain(Some(&outer))
+    }
+
+    #[test]
+    fn a_rustls_error_inside_an_io_error_is_found() {
+        use rustls::{CertificateError, Error, InvalidMessage};
+        let wrapped = |e: Error| std::io::Error::new(std::io::ErrorKind::InvalidData, e);
+        assert_eq!(
+            cause(wrapped(Error::InvalidMessage(
+                InvalidMessage::InvalidContentType
+            ))),
+            Cause::PlainHttp
+        );
+        assert_eq!(
+            cause(wrapped(Error::InvalidCertificate(
+                CertificateError::UnknownIssuer
+            ))),
+            Cause::Tls(TlsProblem::Untrusted)
+        );
+        assert_eq!(
+            cause(wrapped(Error::InvalidCertificate(
+                CertificateError::Expired
+            ))),
+            Cause::Tls(TlsProblem::Certificate)
+        );
+        // Other corrupt records are a TLS peer misbehaving, not plain HTTP.
+        assert_eq!(
+            cause(wrapped(Error::InvalidMessage(
+                InvalidMessage::MessageTooLarge
+            ))),
+            Cause::Tls(TlsProblem::Handshake)
+        );
+    }
+
+    #[test]
+    fn io_errors_without_tls_are_connect_or_timeout() {
+        use std::io::{Error, ErrorKind};
+        assert_eq!(cause(ErrorKind::ConnectionRefused.into()), Cause::Connect);
+        // tokio-rustls's words for a peer that hangs up mid-handshake: no certificate involved.
+        assert_eq!(
+            cause(Error::new(ErrorKind::UnexpectedEof, "tls handshake eof")),
+            Cause::Connect
+        );
+        assert_eq!(cause(ErrorKind::TimedOut.into()), Cause::Timeout);
     }
 }

@@ -26,7 +26,7 @@ pub mod verify;
 
 pub use auth::{CredentialSource, Credentials, ENV_PASSWORD, ENV_USERNAME};
 pub use client::{ClientOptions, ImageInfo, RegistryClient, Transport};
-pub use error::RegistryError;
+pub use error::{ErrorKind, RegistryError};
 pub use reference::{Repository, is_loopback};
 
 /// Receives progress of a long registry operation (the CLI draws a bar on a terminal).

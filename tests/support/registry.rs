@@ -6,10 +6,10 @@
 
 use std::collections::BTreeMap;
 use std::io::{Read, Write as _};
-use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::net::{IpAddr, SocketAddr, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -506,9 +506,12 @@ struct Rule {
 }
 
 /// An HTTP proxy on 127.0.0.1 in front of a registry that injects faults. Each client connection
-/// carries one request (the proxy answers `Connection: close`).
+/// carries one request (the proxy answers `Connection: close`). A connection that does not start
+/// with an HTTP request (a TLS hello) is hung up on, or with [`FaultProxy::pass_through`] piped
+/// to the registry as it is (TLS then runs end to end with the registry).
 pub struct FaultProxy {
     pub addr: SocketAddr,
+    pass_through: Arc<AtomicBool>,
     paginate: Arc<AtomicUsize>,
     rules: Arc<Mutex<Vec<Rule>>>,
     log: Arc<Mutex<Vec<(String, String)>>>,
@@ -517,15 +520,23 @@ pub struct FaultProxy {
 }
 
 impl FaultProxy {
-    /// Starts a proxy to `backend` on the current tokio runtime.
+    /// Starts a proxy to `backend` on 127.0.0.1 on the current tokio runtime.
     pub async fn start(backend: SocketAddr) -> FaultProxy {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        FaultProxy::start_on(IpAddr::from([127, 0, 0, 1]), backend).await
+    }
+
+    /// Starts a proxy to `backend` listening on `ip` (another loopback address, or this
+    /// machine's address on its network) on the current tokio runtime.
+    pub async fn start_on(ip: IpAddr, backend: SocketAddr) -> FaultProxy {
+        let listener = tokio::net::TcpListener::bind((ip, 0)).await.unwrap();
         let addr = listener.local_addr().unwrap();
         let rules: Arc<Mutex<Vec<Rule>>> = Arc::default();
         let log: Arc<Mutex<Vec<(String, String)>>> = Arc::default();
         let seen = Arc::new(AtomicUsize::new(0));
         let paginate = Arc::new(AtomicUsize::new(0));
+        let pass_through = Arc::new(AtomicBool::new(false));
         let (r, l, s, p) = (rules.clone(), log.clone(), seen.clone(), paginate.clone());
+        let t = pass_through.clone();
         let task = tokio::spawn(async move {
             loop {
                 let Ok((conn, _)) = listener.accept().await else {
@@ -533,13 +544,15 @@ impl FaultProxy {
                 };
                 let (r, l, s) = (r.clone(), l.clone(), s.clone());
                 let p = p.load(Ordering::SeqCst);
+                let t = t.load(Ordering::SeqCst);
                 tokio::spawn(async move {
-                    let _ = handle(conn, backend, r, l, s, p).await;
+                    let _ = handle(conn, backend, r, l, s, p, t).await;
                 });
             }
         });
         FaultProxy {
             addr,
+            pass_through,
             paginate,
             rules,
             log,
@@ -578,6 +591,13 @@ impl FaultProxy {
         self.paginate.store(cap, Ordering::SeqCst);
     }
 
+    /// Pipes connections that do not start with an HTTP request (a TLS hello) to the registry
+    /// byte for byte instead of hanging up: a TLS registry then does its own handshake through
+    /// the proxy, a plain-HTTP one answers the hello as HTTP.
+    pub fn pass_through(&self, on: bool) {
+        self.pass_through.store(on, Ordering::SeqCst);
+    }
+
     /// Removes every fault.
     pub fn clear(&self) {
         self.rules.lock().unwrap().clear();
@@ -602,6 +622,7 @@ async fn handle(
     log: Arc<Mutex<Vec<(String, String)>>>,
     seen: Arc<AtomicUsize>,
     paginate: usize,
+    pass_through: bool,
 ) -> std::io::Result<()> {
     // The request head.
     let mut buf = Vec::new();
@@ -613,7 +634,13 @@ async fn handle(
         }
         buf.extend_from_slice(&chunk[..n]);
         if !buf[0].is_ascii_uppercase() {
-            return Ok(()); // not HTTP (a TLS hello, say): hang up
+            // Not HTTP (a TLS hello, say): hang up, or pipe it to the registry.
+            if pass_through {
+                let mut upstream = tokio::net::TcpStream::connect(backend).await?;
+                upstream.write_all(&buf).await?;
+                tokio::io::copy_bidirectional(&mut conn, &mut upstream).await?;
+            }
+            return Ok(());
         }
         if let Some(i) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
             break i + 4;
