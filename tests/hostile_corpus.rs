@@ -333,6 +333,8 @@ enum Hostile {
     Garbage,
     /// Answers every request with this status (and a `Retry-After` of a day).
     Status(u16),
+    /// Answers every request, `/v2/` too, with this status: not a registry at all.
+    NotRegistry(u16),
     /// Answers every request 200 with a body that never ends.
     Endless,
 }
@@ -358,14 +360,14 @@ fn serve(mut stream: TcpStream, how: Hostile) {
             let _ = stream.read(&mut buf);
             let _ = stream.write_all(b"\x16\x03\x01garbage \xff\xfe not http at all\r\n\r\n");
         }
-        Hostile::Status(code) => {
+        Hostile::Status(code) | Hostile::NotRegistry(code) => {
             // `/v2/` says this is a registry; every other request gets `code`. A TLS handshake
             // gets the same bytes and fails, so the client goes on over plain HTTP (loopback).
             while let Ok(n) = stream.read(&mut buf) {
                 if n == 0 {
                     return;
                 }
-                let ping = buf.starts_with(b"GET /v2/ ");
+                let ping = buf.starts_with(b"GET /v2/ ") && matches!(how, Hostile::Status(_));
                 let reply = if ping {
                     "HTTP/1.1 200 OK\r\nDocker-Distribution-API-Version: registry/2.0\r\nContent-Length: 0\r\n\r\n".to_string()
                 } else {
@@ -400,6 +402,8 @@ fn hostile_registries_end_in_a_clear_error_in_bounded_time() {
         Hostile::Garbage,
         Hostile::Status(429),
         Hostile::Status(500),
+        Hostile::NotRegistry(404),
+        Hostile::NotRegistry(503),
     ] {
         let host = hostile_registry(how);
         let repo = format!("{host}/runtime");
@@ -430,6 +434,22 @@ fn hostile_registries_end_in_a_clear_error_in_bounded_time() {
             let case = format!("{how:?} {}", args[1]);
             eprintln!("{case} ({:.1?}): {}", out.took, out.stderr.trim());
             refused(&out, &case, &[&host]);
+            // Plain HTTP is allowed on loopback: advice to allow it would be wrong here.
+            assert!(!out.stderr.contains("--insecure"), "{case}: {}", out.stderr);
+            assert!(
+                !out.stderr.trim_end().ends_with(':'),
+                "{case}: {}",
+                out.stderr
+            );
+            if let Hostile::NotRegistry(code) = how {
+                assert!(
+                    out.stderr.contains(&format!(
+                        "answered HTTP {code} while connecting: that is not the registry API"
+                    )),
+                    "{case}: {}",
+                    out.stderr
+                );
+            }
             assert!(
                 out.stderr.lines().count() <= 3,
                 "{case}: a short error, not a dump: {}",

@@ -456,6 +456,13 @@ async fn probe(
         Ok(r) if r.status().as_u16() == 200 || r.status().as_u16() == 401 => {
             Ok((Transport::Http, r.status().as_u16()))
         }
+        // HTTPS was answered in plain HTTP and plain HTTP is allowed here, so what plain HTTP
+        // answered is the verdict (a 5xx of a registry starting up is retried like any).
+        Ok(r) if https_error.kind() == ErrorKind::PlainHttp => Err(RegistryError::status(
+            &cx,
+            r.status().as_u16(),
+            "that is not the registry API, which answers GET /v2/ with 200 or 401",
+        )),
         Ok(_) => Err(https_error),
         // HTTPS met no TLS server (nothing listening, the connection closed, an HTTP server):
         // what plain HTTP met (refused too, closed, no answer in time) says more.

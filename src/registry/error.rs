@@ -58,7 +58,10 @@ pub(crate) enum Kind {
     },
     #[error("the registry {registry} has no {what}")]
     NotFound { registry: String, what: String },
-    #[error("the registry {registry} answered HTTP {status} while {what}: {message}")]
+    #[error(
+        "the registry {registry} answered HTTP {status} while {what}{}",
+        colon(message)
+    )]
     Status {
         registry: String,
         what: String,
@@ -194,6 +197,15 @@ impl Cause {
     }
 }
 
+/// `": message"`, or nothing for an answer that said nothing.
+fn colon(message: &str) -> String {
+    if message.is_empty() {
+        String::new()
+    } else {
+        format!(": {message}")
+    }
+}
+
 /// Where a request went and what it was for, to say so in errors.
 #[derive(Clone, Debug)]
 pub(crate) struct Context<'a> {
@@ -236,6 +248,16 @@ impl RegistryError {
             registry: cx.registry.to_string(),
             what: cx.what.clone(),
             after,
+        })
+    }
+
+    /// The registry answered `status`; `message` says what it said, or is empty.
+    pub(crate) fn status(cx: &Context<'_>, status: u16, message: impl Into<String>) -> Self {
+        RegistryError::new(Kind::Status {
+            registry: cx.registry.to_string(),
+            what: cx.what.clone(),
+            status,
+            message: message.into(),
         })
     }
 
