@@ -170,3 +170,16 @@ fn vendor_step_names_each_index_once_whatever_its_url() {
         );
     }
 }
+
+/// fuzz target `render`: a repository whose host held `]` (`quay.]]]]io/...`) was accepted, and
+/// reached the FROM line of the ONBUILD Dockerfile as an image no registry can serve. A host is
+/// now checked label by label (or as a bracketed IPv6 address), with its port.
+#[test]
+fn a_repository_host_with_brackets_is_refused() {
+    let text = "schema = 1\n[defaults]\ndebian = \"bullseye\"\nrepository = \"quay.]]]]]]]]]]]]]]]]]]]]]]]]]]io/astronomer/astro-runtime\"\n[series.\"5\"]\nchannel = \"stable\"\npython = \"2.7\"\n[[release]]\nversion = \"5.0.6\"\nairflow = \"2.3.3\"\ndate = 2022-07-21\ndebian = \"bullseye\"\nslim = true\n[release.packages]\n\"astronomer-providers\" = \"1.7.1\"\n\"apache-airflow-providers-celery\" = \"1.7.1\"\n[release.slim-packages]\n\"astronomer-providers\" = \"1.7.1\"\n";
+    let err = runtime_kit::matrix::Matrix::from_str_named(text, "m.toml")
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("m.toml:4:"), "{err}");
+    assert!(err.contains("is not a host name label"), "{err}");
+}

@@ -65,9 +65,15 @@ fn kill_after(dir: &Path, args: &[&str], delay: Duration) -> bool {
     running
 }
 
-/// The `i`-th of [`KILLS`] points spread over a run of length `full`.
+/// The `i`-th of [`KILLS`] points in a run of length `full`: the even ones spread over the
+/// whole run, the odd ones over its last 40 %, where a write stages and renames its files.
 fn point(full: Duration, i: u32) -> Duration {
-    full.mul_f64((f64::from(i) + 0.5) / f64::from(KILLS))
+    let spread = (f64::from(i) + 0.5) / f64::from(KILLS);
+    full.mul_f64(if i % 2 == 0 {
+        spread
+    } else {
+        0.6 + 0.4 * spread
+    })
 }
 
 /// Every regular file under `dir`, by relative path, with its contents.

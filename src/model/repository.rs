@@ -74,15 +74,8 @@ impl FromStr for Repository {
         if s.contains("://") {
             return Err(err("it has a URL scheme; give HOST/PATH only"));
         }
-        if host.is_empty()
-            || !(host.contains('.') || host.contains(':') || host == "localhost")
-            || !host
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b':' | b'[' | b']'))
-        {
-            return Err(err(&format!(
-                "{host:?} is not a registry host (a name with a dot or a port, or localhost)"
-            )));
+        if let Err(why) = check_host(host) {
+            return Err(err(&format!("{host:?} is not a registry host: {why}")));
         }
         let component_ok = |c: &str| {
             !c.is_empty()
@@ -105,6 +98,59 @@ impl FromStr for Repository {
             path: path.to_string(),
         })
     }
+}
+
+/// Checks a registry host as image references have it: `NAME[:PORT]` with `NAME` dot-separated
+/// labels of letters, digits and inner `-` (holding a dot, or with a port, or `localhost`), or
+/// `[IPV6][:PORT]`. Says what is wrong otherwise.
+fn check_host(host: &str) -> Result<(), String> {
+    let port_ok = |p: &str| {
+        !p.is_empty()
+            && p.len() <= 5
+            && p.bytes().all(|b| b.is_ascii_digit())
+            && p.parse::<u16>().is_ok_and(|n| n > 0)
+    };
+    if let Some(rest) = host.strip_prefix('[') {
+        let (addr, after) = rest
+            .split_once(']')
+            .ok_or("an IPv6 address opened with '[' is not closed with ']'")?;
+        if addr.parse::<std::net::Ipv6Addr>().is_err() {
+            return Err(format!(
+                "{addr:?} between '[' and ']' is not an IPv6 address"
+            ));
+        }
+        return match after {
+            "" => Ok(()),
+            _ => match after.strip_prefix(':') {
+                Some(p) if port_ok(p) => Ok(()),
+                _ => Err(format!("{after:?} after the address is not ':' and a port")),
+            },
+        };
+    }
+    let (name, port) = match host.rsplit_once(':') {
+        Some((name, port)) => {
+            if !port_ok(port) {
+                return Err(format!("{port:?} is not a port (1 to 65535)"));
+            }
+            (name, Some(port))
+        }
+        None => (host, None),
+    };
+    let label_ok = |l: &str| {
+        !l.is_empty()
+            && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+            && !l.starts_with('-')
+            && !l.ends_with('-')
+    };
+    if let Some(bad) = name.split('.').find(|l| !label_ok(l)) {
+        return Err(format!(
+            "{bad:?} is not a host name label (letters, digits and '-' between them)"
+        ));
+    }
+    if !(name.contains('.') || port.is_some() || name == "localhost") {
+        return Err("expected a name with a dot or a port, or localhost".to_string());
+    }
+    Ok(())
 }
 
 impl fmt::Display for Repository {
@@ -164,6 +210,9 @@ mod tests {
             "127.0.0.1:5000/runtime",
             "localhost/a",
             "[::1]:5000/a/b",
+            "[::1]/a",
+            "registry.example.com:5000/runtime",
+            "Quay.IO/astronomer/astro-runtime",
         ];
         for r in ok {
             assert_eq!(r.parse::<Repository>().unwrap().to_string(), r);
@@ -176,6 +225,19 @@ mod tests {
             ("quay.io/x:5.0.6", "tag or digest"),
             ("quay.io/", "path component"),
             ("quay.io/a//b", "path component"),
+            // What the render fuzzer slipped into a FROM line, and its kin.
+            (
+                "quay.]]]]io/astronomer/astro-runtime",
+                "not a host name label",
+            ),
+            ("quay..io/x", "not a host name label"),
+            ("-quay.io/x", "not a host name label"),
+            ("quay.io:/x", "not a port"),
+            ("quay.io:99999/x", "not a port"),
+            ("quay.io:5000:1/x", "not a host name label"),
+            ("[::1/x", "not closed"),
+            ("[zz]:5000/x", "not an IPv6 address"),
+            ("[::1]x/y", "not ':' and a port"),
         ];
         for (r, why) in bad {
             let e = r.parse::<Repository>().unwrap_err().to_string();
