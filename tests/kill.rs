@@ -69,7 +69,7 @@ fn kill_after(dir: &Path, args: &[&str], delay: Duration) -> bool {
 /// whole run, the odd ones over its last 40 %, where a write stages and renames its files.
 fn point(full: Duration, i: u32) -> Duration {
     let spread = (f64::from(i) + 0.5) / f64::from(KILLS);
-    full.mul_f64(if i % 2 == 0 {
+    full.mul_f64(if i.is_multiple_of(2) {
         spread
     } else {
         0.6 + 0.4 * spread
@@ -123,7 +123,7 @@ fn generate_killed_at_any_point_leaves_each_file_old_or_new() {
     let mut killed = 0;
     // Each round goes from one tree to the other: B to A, then A to B, and so on.
     for i in 0..KILLS {
-        let (to, args, from_files, to_files) = if i % 2 == 0 {
+        let (to, args, from_files, to_files) = if i.is_multiple_of(2) {
             ("A", plain, &b, &a)
         } else {
             ("B", other, &a, &b)
