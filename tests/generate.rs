@@ -449,30 +449,11 @@ fn an_immutable_file_fails_the_write_and_changes_nothing() {
     assert_eq!(after, before, "the tree changed");
 }
 
-/// Copies the files under `from` into `to`.
-fn copy_tree(from: &Path, to: &Path) {
-    for (rel, (bytes, mode, _)) in common::snapshot_dir(from) {
-        use std::os::unix::fs::PermissionsExt;
-        let path = to.join(rel);
-        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-        std::fs::write(&path, bytes).unwrap();
-        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(mode)).unwrap();
-    }
-}
-
 /// The temporary files of a killed run are drift: `generate --check` names them and exits 1,
 /// `generate` removes them.
 #[test]
 fn leftovers_of_a_killed_run_are_drift_and_removed() {
-    let tmp = tempfile::tempdir().unwrap();
-    copy_tree(&common::root().join("locks"), &tmp.path().join("locks"));
-    std::fs::copy(
-        common::shipped_matrix(),
-        tmp.path().join("runtime-matrix.toml"),
-    )
-    .unwrap();
-    let first = common::run_in(tmp.path(), &["generate"]);
-    assert_eq!(first.code, 0, "{}", first.transcript());
+    let tmp = common::scratch_repo();
     let dir = tmp.path().join("dockerfiles/5.0.13/base");
     let leftovers = [
         dir.join(".Dockerfile.tmp-4242"),

@@ -2,49 +2,13 @@
 //! limit. Each command must refuse them with exit 2, naming the file, and never hang: every run
 //! here is killed after 20 seconds, which fails the test.
 
+mod common;
+
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-struct Out {
-    code: Option<i32>,
-    stderr: String,
-}
-
-/// Runs `runtime-kit ARGS` in `dir`, killed (and failed) after 20 seconds.
-fn run_bounded(dir: &Path, args: &[&str]) -> Out {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_runtime-kit"))
-        .args(args)
-        .current_dir(dir)
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("the binary runs");
-    let start = Instant::now();
-    loop {
-        if let Some(status) = child.try_wait().expect("wait") {
-            let mut stderr = String::new();
-            use std::io::Read;
-            child
-                .stderr
-                .take()
-                .expect("piped")
-                .read_to_string(&mut stderr)
-                .expect("stderr");
-            return Out {
-                code: status.code(),
-                stderr,
-            };
-        }
-        if start.elapsed() > Duration::from_secs(20) {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!("runtime-kit {args:?} still ran after 20 s: it blocks or reads without bound");
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-}
+use common::run_bounded;
 
 fn mkfifo(path: &Path) -> bool {
     Command::new("mkfifo")

@@ -1,81 +1,19 @@
 //! The hostile-input corpus, end to end (issue 16, item 9): matrices, Dockerfiles, directory
-//! trees and registries meant to break things. Every case runs the real binary with a bound on
-//! time (killed after 20 s, which fails the test) and on memory (an address-space limit of
-//! 1 GiB with `prlimit`, so a read or an allocation without bound aborts the run, which fails the
-//! test too), and must end with a clear error (exit 2, naming the input and what was expected),
+//! trees and registries meant to break things. Every case runs the real binary under
+//! [`common::run_bounded`]'s bounds on time and memory, and must end with a clear error (exit 2, naming the input and what was expected),
 //! or, where the input is valid but odd, a normal result. docs/hostile-input.md lists the cases.
+
+mod common;
 
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-#[derive(Debug)]
-struct Out {
-    code: Option<i32>,
-    stdout: String,
-    stderr: String,
-    took: Duration,
-}
-
-/// The address-space limit every run gets.
-const MEMORY_LIMIT: &str = "1073741824";
-
-/// Runs `runtime-kit ARGS` in `dir` under the time and memory bounds.
-fn run(dir: &Path, args: &[&str]) -> Out {
-    let mut child = Command::new("prlimit")
-        .arg(format!("--as={MEMORY_LIMIT}"))
-        .arg("--")
-        .arg(env!("CARGO_BIN_EXE_runtime-kit"))
-        .args(args)
-        .current_dir(dir)
-        .env("NO_COLOR", "1")
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("prlimit (util-linux) runs");
-    let start = Instant::now();
-    let mut stdout = child.stdout.take().unwrap();
-    let mut stderr = child.stderr.take().unwrap();
-    let out = std::thread::spawn(move || {
-        let mut s = Vec::new();
-        let _ = stdout.read_to_end(&mut s);
-        s
-    });
-    let err = std::thread::spawn(move || {
-        let mut s = Vec::new();
-        let _ = stderr.read_to_end(&mut s);
-        s
-    });
-    loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            let took = start.elapsed();
-            let stdout = String::from_utf8_lossy(&out.join().unwrap()).into_owned();
-            let stderr = String::from_utf8_lossy(&err.join().unwrap()).into_owned();
-            assert!(
-                !stderr.contains("panicked at"),
-                "runtime-kit {args:?} panicked: {stderr}"
-            );
-            return Out {
-                code: status.code(),
-                stdout,
-                stderr,
-                took,
-            };
-        }
-        if start.elapsed() > Duration::from_secs(20) {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!("runtime-kit {args:?} still ran after 20 s");
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-}
+use common::{Bounded, run_bounded as run};
 
 /// Asserts exit 2 and that stderr holds every one of `wanted`.
-fn refused(out: &Out, case: &str, wanted: &[&str]) {
+fn refused(out: &Bounded, case: &str, wanted: &[&str]) {
     assert_eq!(out.code, Some(2), "{case}: {out:#?}");
     for w in wanted {
         assert!(
@@ -407,30 +345,12 @@ fn hostile_registries_end_in_a_clear_error_in_bounded_time() {
     ] {
         let host = hostile_registry(how);
         let repo = format!("{host}/runtime");
+        let bounds = ["--repo", &repo, "--timeout", "2", "--retries", "2"];
         for args in [
-            &[
-                "registry",
-                "verify",
-                "--repo",
-                &repo,
-                "--timeout",
-                "2",
-                "--retries",
-                "2",
-            ][..],
-            &[
-                "registry",
-                "promote",
-                "5.0.6",
-                "--repo",
-                &repo,
-                "--timeout",
-                "2",
-                "--retries",
-                "2",
-            ][..],
+            [&["registry", "verify"][..], &bounds].concat(),
+            [&["registry", "promote", "5.0.6"][..], &bounds].concat(),
         ] {
-            let out = run(d, args);
+            let out = run(d, &args);
             let case = format!("{how:?} {}", args[1]);
             eprintln!("{case} ({:.1?}): {}", out.took, out.stderr.trim());
             refused(&out, &case, &[&host]);

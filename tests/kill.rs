@@ -20,24 +20,6 @@ use runtime_kit::release::cut;
 /// How many kill points each command gets.
 const KILLS: u32 = 6;
 
-/// A repository of its own: the shipped matrix and locks, with its build contexts generated.
-fn scratch() -> tempfile::TempDir {
-    let tmp = tempfile::tempdir().unwrap();
-    for (rel, (bytes, _, _)) in common::snapshot_dir(&common::root().join("locks")) {
-        let path = tmp.path().join("locks").join(rel);
-        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-        std::fs::write(&path, bytes).unwrap();
-    }
-    std::fs::copy(
-        common::shipped_matrix(),
-        tmp.path().join("runtime-matrix.toml"),
-    )
-    .unwrap();
-    let first = common::run_in(tmp.path(), &["generate"]);
-    assert_eq!(first.code, 0, "{}", first.transcript());
-    tmp
-}
-
 /// Runs `runtime-kit ARGS` in `dir` to the end; returns how long it took.
 fn timed(dir: &Path, args: &[&str]) -> Duration {
     let start = Instant::now();
@@ -107,7 +89,7 @@ fn header_override(dir: &Path) {
 /// the next generate removes.
 #[test]
 fn generate_killed_at_any_point_leaves_each_file_old_or_new() {
-    let repo = scratch();
+    let repo = common::scratch_repo();
     let dir = repo.path();
     let over = tempfile::tempdir().unwrap();
     header_override(over.path());
@@ -199,7 +181,7 @@ fn yank_killed_at_any_point_leaves_the_matrix_old_or_new() {
 /// and `generate` then brings the tree to the matrix, whichever it is.
 #[test]
 fn cut_killed_at_any_point_leaves_the_matrix_old_or_new() {
-    let repo = scratch();
+    let repo = common::scratch_repo();
     let dir = repo.path();
     let matrix = dir.join("runtime-matrix.toml");
     let old = std::fs::read(&matrix).unwrap();

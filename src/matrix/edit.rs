@@ -5,8 +5,9 @@
 //! the values it means to change, then [`MatrixDocument::save`] re-validates the whole edited text
 //! with [`Matrix::from_str_named`] and replaces the file all-or-nothing (temporary sibling, then
 //! rename), provided the file still holds the text the document was read from: of two edits made
-//! at the same time, the later save fails and writes nothing instead of losing the other. An edit that would leave an invalid matrix is refused and the file is untouched; a
-//! save without a change never writes.
+//! at the same time, the later save fails and writes nothing instead of losing the other. An edit
+//! that would leave an invalid matrix is refused and the file is untouched; a save without a
+//! change never writes.
 //!
 //! Lines are written back with the file's line endings (`\r\n` or `\n`). What toml_edit itself
 //! cannot keep is normalised on the first real edit: the missing newline of a last line, and

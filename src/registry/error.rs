@@ -332,14 +332,8 @@ impl RegistryError {
                 },
             })
         };
-        let status = |status: u16, message: String| {
-            RegistryError::new(Kind::Status {
-                registry: registry.clone(),
-                what: what.clone(),
-                status,
-                message: short(&message),
-            })
-        };
+        let status =
+            |status: u16, message: String| RegistryError::status(cx, status, short(&message));
         match e {
             OciDistributionError::RequestError(r) => Self::from_reqwest(cx, &r),
             OciDistributionError::UnauthorizedError { .. }
